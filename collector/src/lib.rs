@@ -1,0 +1,2 @@
+//! flow-capture and flow-send.
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! flow-import: host connection logs into flow records.
+#![deny(missing_docs)]
