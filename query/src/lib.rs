@@ -1,2 +1,29 @@
-//! The query suite's logic: input discovery and decoding, text output.
+//! The query suite's logic, shared by the `flow-*` binaries: where flows
+//! come from ([`input`]: stdin streams, files, directories, time windows),
+//! and what is made of them ([`print`] for flow-print's formats, [`stat`]
+//! for flow-stat's reports, [`cat`], [`nfilter`]).
+//!
+//! Binaries stay thin: they parse arguments and call a `run` function here,
+//! which writes to a buffered sink. Nothing in this crate does networking.
 #![deny(missing_docs)]
+
+pub mod cli;
+pub mod header_print;
+pub mod input;
+pub mod print;
+pub mod stat;
+pub mod timefmt;
+
+/// Errors of the query tools.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An ft stream could not be read.
+    #[error("{0}")]
+    Ft(#[from] formats::ft::FtError),
+    /// Input/output failure (a broken pipe is handled by the caller).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else, already worded for the user.
+    #[error("{0}")]
+    Msg(String),
+}
