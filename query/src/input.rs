@@ -3,9 +3,12 @@
 //! stream on standard input (the classic pipe path).
 
 use std::io::Read;
+use std::sync::Arc;
 
 use formats::ft::{FtHeader, FtReader};
+use formats::native::{self, BlockInfo, NativeFile, NativeHeader};
 use formats::Record;
+use memmap2::Mmap;
 
 use crate::Error;
 
@@ -56,4 +59,369 @@ impl<R: Read> RecordSource for FtSource<R> {
 /// Opens standard input as an ft stream.
 pub fn open_stdin() -> Result<FtSource<std::io::StdinLock<'static>>, Error> {
     FtSource::new(std::io::stdin().lock())
+}
+
+/// One input named on a command line, after its header was read.
+#[derive(Debug)]
+pub struct Input {
+    /// The name as the user typed it (or the path found in a directory).
+    pub display: String,
+    /// `None` for standard input.
+    pub path: Option<std::path::PathBuf>,
+    /// The stream header (for native files, an ft view of their header).
+    pub header: FtHeader,
+    /// The opened native file, when the input is one.
+    pub native: Option<Arc<NativeFile<Mmap>>>,
+}
+
+/// How command-line arguments become inputs (flow-cat's rules, spec §5).
+#[derive(Clone, Debug, Default)]
+pub struct CollectOptions {
+    /// `-a`: include `tmp*` files.
+    pub include_tmp: bool,
+    /// `-g`: one list for all arguments, sorted by capture start.
+    pub global_sort: bool,
+}
+
+fn header_of_file(path: &std::path::Path) -> Result<(FtHeader, Option<Arc<NativeFile<Mmap>>>), Error> {
+    let mut f = std::fs::File::open(path)?;
+    let mut magic = [0u8; 8];
+    let n = read_prefix(&mut f, &mut magic)?;
+    if formats::detect(&magic[..n]) == formats::Detected::Native {
+        let map = native::mmap_file(&f)?;
+        let nf = NativeFile::open(map).map_err(|e| Error::Msg(e.to_string()))?;
+        for w in nf.warnings() {
+            crate::cli::warn(format!("{}: {w}", path.display()));
+        }
+        return Ok((native_ft_view(nf.header()), Some(Arc::new(nf))));
+    }
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(0))?;
+    let (h, _) = formats::ft::read_header(&mut std::io::BufReader::with_capacity(4096, f))?;
+    Ok((h, None))
+}
+
+fn read_prefix(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The ft-header view of a native file's header, so `-p` and flow-cat's
+/// preloaded headers treat both formats alike.
+pub fn native_ft_view(h: &NativeHeader) -> FtHeader {
+    let clamp = |v: u64| v.min(u32::MAX as u64) as u32;
+    FtHeader {
+        byte_order: formats::ft::ByteOrder::Little,
+        stream_version: 3,
+        export_version: Some(h.export_version),
+        cap_start: Some(h.cap_start),
+        cap_end: Some(h.cap_end),
+        flags: Some(if h.complete { formats::ft::FLAG_DONE } else { 0 } | formats::ft::FLAG_COMPRESS),
+        flow_count: Some(clamp(h.flows)),
+        flow_lost: Some(clamp(h.lost_flows)),
+        pkt_corrupt: Some(clamp(h.corrupt_packets)),
+        seq_reset: Some(clamp(h.seq_resets)),
+        hostname: (!h.hostname.is_empty()).then(|| h.hostname.clone()),
+        comments: (!h.comment.is_empty()).then(|| h.comment.clone()),
+        ..FtHeader::default()
+    }
+}
+
+fn scan_dir(dir: &std::path::Path, opts: &CollectOptions, out: &mut Vec<std::path::PathBuf>, depth: usize) {
+    if depth > 50 {
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        crate::cli::warn(format!("{}: cannot read directory; skipping it", dir.display()));
+        return;
+    };
+    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            scan_dir(&p, opts, out, depth + 1);
+        } else if !opts.include_tmp && name.starts_with("tmp") {
+            continue;
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Turns arguments into lists of inputs whose headers are readable, in
+/// flow-cat's order: one list per argument (directories scanned
+/// recursively and sorted by capture start, ties by name), or one list
+/// sorted by capture start with `global_sort`. Unreadable inputs are
+/// reported on stderr and skipped. `"-"` is standard input, read later.
+pub fn collect(args: &[String], opts: &CollectOptions) -> Vec<Vec<Input>> {
+    let mut lists: Vec<Vec<Input>> = Vec::new();
+    for arg in args {
+        let mut list = Vec::new();
+        if arg == "-" {
+            list.push(Input {
+                display: "-".into(),
+                path: None,
+                header: FtHeader::default(),
+                native: None,
+            });
+            lists.push(list);
+            continue;
+        }
+        let p = std::path::PathBuf::from(arg);
+        let mut files = Vec::new();
+        match std::fs::metadata(&p) {
+            Err(e) => {
+                crate::cli::warn(format!("{arg}: cannot open: {}; skipping it", io_reason(&e)));
+                continue;
+            }
+            Ok(m) if m.is_dir() => scan_dir(&p, opts, &mut files, 0),
+            Ok(_) => {
+                if !opts.include_tmp && arg.starts_with("tmp") {
+                    continue;
+                }
+                files.push(p)
+            }
+        }
+        for f in files {
+            let display = f.to_string_lossy().into_owned();
+            match header_of_file(&f) {
+                Ok((header, native)) => list.push(Input {
+                    display,
+                    path: Some(f),
+                    header,
+                    native,
+                }),
+                Err(e) => crate::cli::warn(format!("{display}: {e}; ignoring this file")),
+            }
+        }
+        let is_dir = std::fs::metadata(arg).map(|m| m.is_dir()).unwrap_or(false);
+        if is_dir {
+            list.sort_by_key(|i| i.header.cap_start.unwrap_or(0));
+        }
+        lists.push(list);
+    }
+    if opts.global_sort {
+        let mut all: Vec<Input> = lists.into_iter().flatten().collect();
+        all.sort_by_key(|i| i.header.cap_start.unwrap_or(0));
+        lists = vec![all];
+    }
+    lists
+}
+
+/// The OS reason of an I/O error without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Opens an input for reading its records.
+pub fn open(input: &Input) -> Result<Box<dyn RecordSource>, Error> {
+    if let Some(nf) = &input.native {
+        return Ok(Box::new(NativeSource {
+            display: input.display.clone(),
+            blocks: nf.blocks().to_vec(),
+            file: nf.clone(),
+            header: input.header.clone(),
+            next: 0,
+        }));
+    }
+    match &input.path {
+        None => Ok(Box::new(open_stdin()?)),
+        Some(p) => {
+            let f = std::fs::File::open(p)?;
+            Ok(Box::new(FtSource::new(std::io::BufReader::with_capacity(256 * 1024, f))?))
+        }
+    }
+}
+
+/// A native file read block after block, in file order.
+pub struct NativeSource {
+    display: String,
+    file: Arc<NativeFile<Mmap>>,
+    blocks: Vec<BlockInfo>,
+    header: FtHeader,
+    next: usize,
+}
+
+impl RecordSource for NativeSource {
+    fn header(&self) -> &FtHeader {
+        &self.header
+    }
+    fn next_batch(&mut self, out: &mut Vec<Record>) -> Result<usize, Error> {
+        while self.next < self.blocks.len() {
+            let b = self.blocks[self.next];
+            self.next += 1;
+            let before = out.len();
+            match self.file.decode_block(&b, out) {
+                Ok(()) if out.len() > before => return Ok(out.len() - before),
+                Ok(()) => {}
+                Err(e) => crate::cli::warn(format!("{}: {e}; skipping this block", self.display)),
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// A time window on flow start times, in ms since the epoch: a record is
+/// inside when `since <= start < until`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive lower bound.
+    pub since_ms: Option<i64>,
+    /// Exclusive upper bound.
+    pub until_ms: Option<i64>,
+}
+
+impl Window {
+    /// True when no bound is set.
+    pub fn is_open(&self) -> bool {
+        self.since_ms.is_none() && self.until_ms.is_none()
+    }
+    /// Whether a record's start time is inside.
+    #[inline]
+    pub fn contains(&self, r: &Record) -> bool {
+        let s = r.start_ms();
+        self.since_ms.is_none_or(|lo| s >= lo) && self.until_ms.is_none_or(|hi| s < hi)
+    }
+    /// Whether a native block may hold records inside the window.
+    pub fn may_hold(&self, b: &BlockInfo) -> bool {
+        b.records > 0
+            && self.until_ms.is_none_or(|hi| b.min_start_ms < hi)
+            && self.since_ms.is_none_or(|lo| b.max_end_ms >= lo)
+    }
+    /// Whether a whole file may hold records inside the window, judged
+    /// from its header: a complete file whose capture ended before the
+    /// window cannot (its flows all started before they were exported).
+    pub fn may_hold_file(&self, h: &FtHeader) -> bool {
+        let done = h.flags() & formats::ft::FLAG_DONE != 0;
+        match (self.since_ms, h.cap_end) {
+            (Some(lo), Some(end)) if done && end != 0 => (end as i64 + 1) * 1000 > lo,
+            _ => true,
+        }
+    }
+}
+
+/// One piece of parallel work: a native block or a whole ft input.
+enum Unit {
+    Block(usize, BlockInfo),
+    Whole(usize),
+}
+
+/// Runs a fold over every record of `inputs` that is inside `window` and
+/// passes `keep`, decoding native blocks (and whole ft files) in parallel
+/// on `threads` workers (0 = all cores).
+///
+/// `fold(acc, base, records)` sees the records of one unit in input order;
+/// `base` is `(unit << 32) | position`, strictly increasing in input order,
+/// so reports that need first-seen order can keep the smallest index of a
+/// key and get the same result as a sequential pass. `merge(left, right)`
+/// is called with partial results in input order.
+pub fn scan<A, I, F, M>(
+    inputs: &[Input],
+    window: Window,
+    keep: &(dyn Fn(&Record) -> bool + Sync),
+    threads: usize,
+    init: I,
+    fold: F,
+    merge: M,
+) -> Result<A, Error>
+where
+    A: Send,
+    I: Fn() -> A + Sync + Send,
+    F: Fn(&mut A, u64, &[Record]) + Sync + Send,
+    M: Fn(&mut A, A) + Sync + Send,
+{
+    use rayon::prelude::*;
+    let mut units = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        if !window.may_hold_file(&inp.header) {
+            continue;
+        }
+        match &inp.native {
+            Some(nf) => units.extend(
+                nf.blocks().iter().filter(|b| window.may_hold(b)).map(|b| Unit::Block(i, *b)),
+            ),
+            None => units.push(Unit::Whole(i)),
+        }
+    }
+    let run_unit = |acc: &mut A, seq: usize, u: &Unit, buf: &mut Vec<Record>, kept: &mut Vec<Record>| {
+        let base = (seq as u64) << 32;
+        let mut pos = 0u64;
+        let mut emit = |acc: &mut A, buf: &mut Vec<Record>, kept: &mut Vec<Record>| {
+            kept.clear();
+            kept.extend(buf.iter().filter(|r| window.contains(r) && keep(r)));
+            if !kept.is_empty() {
+                fold(acc, base | pos, kept);
+                pos += kept.len() as u64;
+            }
+            buf.clear();
+        };
+        match u {
+            Unit::Block(i, b) => {
+                let nf = inputs[*i].native.as_ref().expect("native unit");
+                buf.clear();
+                if let Err(e) = nf.decode_block(b, buf) {
+                    crate::cli::warn(format!("{}: {e}; skipping this block", inputs[*i].display));
+                    buf.clear();
+                }
+                emit(acc, buf, kept);
+            }
+            Unit::Whole(i) => match open(&inputs[*i]) {
+                Ok(mut src) => loop {
+                    buf.clear();
+                    match src.next_batch(buf) {
+                        Ok(0) => break,
+                        Ok(_) => emit(acc, buf, kept),
+                        Err(e) => {
+                            crate::cli::warn(format!("{}: {e}", inputs[*i].display));
+                            break;
+                        }
+                    }
+                },
+                Err(e) => crate::cli::warn(format!("{}: {e}; ignoring this file", inputs[*i].display)),
+            },
+        }
+    };
+    let work = || {
+        units
+            .par_iter()
+            .enumerate()
+            .with_min_len(1)
+            .fold(
+                || (init(), Vec::with_capacity(8192), Vec::with_capacity(8192)),
+                |(mut acc, mut buf, mut kept), (seq, u)| {
+                    run_unit(&mut acc, seq, u, &mut buf, &mut kept);
+                    (acc, buf, kept)
+                },
+            )
+            .map(|(acc, _, _)| acc)
+            .reduce(&init, |mut l, r| {
+                merge(&mut l, r);
+                l
+            })
+    };
+    if threads == 0 {
+        Ok(work())
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Msg(format!("cannot start worker threads: {e}")))?;
+        Ok(pool.install(work))
+    }
 }

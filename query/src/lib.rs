@@ -7,12 +7,14 @@
 //! which writes to a buffered sink. Nothing in this crate does networking.
 #![deny(missing_docs)]
 
+pub mod cat;
 pub mod cli;
 pub mod header_print;
 pub mod input;
 pub mod print;
 pub mod stat;
 pub mod timefmt;
+pub mod timeparse;
 
 /// Errors of the query tools.
 #[derive(Debug, thiserror::Error)]

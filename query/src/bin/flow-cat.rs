@@ -1,0 +1,117 @@
+//! flow-cat: concatenate flow files, directories and streams into one ft
+//! stream (spec §5).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use query::cat::{self, CatConfig};
+use query::cli;
+use query::input::CollectOptions;
+
+const USAGE: &str = "Usage: flow-cat [-aghmp] [-b byte_order] [-C comment] [-d debug_level]
+       [-o filename] [-t start_time] [-T end_time] [-z z_level]
+       file|directory ...";
+
+#[derive(Parser, Debug)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
+struct Args {
+    /// Include tmp* files.
+    #[arg(short = 'a')]
+    all: bool,
+    /// Sort all inputs by capture start in one list.
+    #[arg(short = 'g')]
+    global: bool,
+    /// Help.
+    #[arg(short = 'h')]
+    help: bool,
+    /// Read without mmap (accepted; reading never uses mmap for ft files).
+    #[arg(short = 'm')]
+    no_mmap: bool,
+    /// Preload header counters and times.
+    #[arg(short = 'p')]
+    preload: bool,
+    /// Output byte order: big or little.
+    #[arg(short = 'b')]
+    byte_order: Option<String>,
+    /// Comment for the output header.
+    #[arg(short = 'C')]
+    comment: Option<String>,
+    /// Debug level (accepted, ignored).
+    #[arg(short = 'd')]
+    debug: Option<u32>,
+    /// Output file.
+    #[arg(short = 'o')]
+    output: Option<std::path::PathBuf>,
+    /// Keep files whose capture starts at or before TIME (with -T: the window's low end).
+    #[arg(short = 't')]
+    t_low: Option<String>,
+    /// Keep files whose capture ends at or after TIME (with -t: the window's high end).
+    #[arg(short = 'T')]
+    t_high: Option<String>,
+    /// zlib level 0..9 for the output (0 = none).
+    #[arg(short = 'z')]
+    zlib: Option<u32>,
+    /// Files, directories, or - for stdin.
+    inputs: Vec<String>,
+}
+
+fn usage_exit() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            cli::warn(e.kind());
+            return usage_exit();
+        }
+    };
+    if args.help {
+        return usage_exit();
+    }
+    cli::main_wrapper(|| {
+        let byte_order = match args.byte_order.as_deref() {
+            None => None,
+            Some("big") => Some(formats::ft::ByteOrder::Big),
+            Some("little") => Some(formats::ft::ByteOrder::Little),
+            Some(other) => {
+                return Err(query::Error::Msg(format!(
+                    "-b {other}: expected \"big\" or \"little\""
+                )))
+            }
+        };
+        let zlib_level = args.zlib.unwrap_or(0);
+        if zlib_level > 9 {
+            return Err(query::Error::Msg(format!(
+                "-z {zlib_level}: compression level must be between 0 and 9"
+            )));
+        }
+        let now = chrono::Utc::now().timestamp();
+        let parse = |s: &Option<String>, flag: &str| -> Result<Option<i64>, query::Error> {
+            s.as_deref()
+                .map(|t| {
+                    query::timeparse::parse_time(t, now)
+                        .map_err(|e| query::Error::Msg(format!("-{flag} {t}: {e}")))
+                })
+                .transpose()
+        };
+        let cfg = CatConfig {
+            inputs: args.inputs.clone(),
+            collect: CollectOptions {
+                include_tmp: args.all,
+                global_sort: args.global,
+            },
+            preload: args.preload,
+            byte_order,
+            comment: args.comment.clone(),
+            output: args.output.clone(),
+            zlib_level,
+            t_low: parse(&args.t_low, "t")?,
+            t_high: parse(&args.t_high, "T")?,
+        };
+        let _ = (args.no_mmap, args.debug);
+        cat::run(&cfg)
+    })
+}
