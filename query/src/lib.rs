@@ -9,6 +9,8 @@
 
 pub mod cat;
 pub mod cli;
+pub mod dump;
+pub mod gen;
 pub mod header_print;
 pub mod input;
 pub mod print;
