@@ -472,6 +472,10 @@ impl std::fmt::Display for FtWarning {
                 f,
                 "warning: partial record before EOF ({leftover} stray bytes after {records} complete records; the file is truncated)"
             ),
+            FtWarning::PartialInflatedRecord { records, leftover: 0 } => write!(
+                f,
+                "warning: the compressed stream ends early after {records} complete records (the file is truncated or still being written)"
+            ),
             FtWarning::PartialInflatedRecord { records, leftover } => write!(
                 f,
                 "warning: partial inflated record before EOF ({leftover} stray bytes after {records} complete records; the compressed file is truncated)"
@@ -506,6 +510,7 @@ pub struct FtReader<R: Read> {
     eof: bool,
     records: u64,
     warning: Option<FtWarning>,
+    unterminated: bool,
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -581,6 +586,7 @@ impl<R: Read> FtReader<R> {
             eof: false,
             records: 0,
             warning: None,
+            unterminated: false,
         })
     }
 
@@ -615,6 +621,12 @@ impl<R: Read> FtReader<R> {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && matches!(self.body, Body::Zlib(_)) => {
+                    // An unfinished zlib stream: a truncated file, or a live
+                    // tmp- file. Everything inflated so far is good.
+                    self.eof = true;
+                    self.unterminated = true;
+                }
                 Err(e) => {
                     if matches!(self.body, Body::Zlib(_)) {
                         self.eof = true;
@@ -650,7 +662,7 @@ impl<R: Read> FtReader<R> {
         self.records += n as u64;
         if n == 0 && self.eof {
             let leftover = self.end - self.start;
-            if leftover > 0 && self.warning.is_none() {
+            if (leftover > 0 || self.unterminated) && self.warning.is_none() {
                 self.warning = Some(if self.header.compressed() {
                     FtWarning::PartialInflatedRecord {
                         records: self.records,

@@ -75,13 +75,9 @@ fn bad_inputs_give_errors_or_warnings_never_panics() {
     let (n, w) = read("trunc-uncompressed.ft").unwrap();
     assert!(n > 0 && n < small.len());
     assert!(matches!(w, Some(ft::FtWarning::PartialRecord { .. })));
-    match read("trunc-compressed.ft") {
-        Ok((n, w)) => {
-            assert!(n > 0);
-            assert!(matches!(w, Some(ft::FtWarning::PartialInflatedRecord { .. })), "{w:?}");
-        }
-        Err(e) => assert!(matches!(e, FtError::Inflate { .. }), "{e}"),
-    }
+    let (n, w) = read("trunc-compressed.ft").unwrap();
+    assert!(n > 0 && n < small.len());
+    assert!(matches!(w, Some(ft::FtWarning::PartialInflatedRecord { .. })), "{w:?}");
 }
 
 #[test]
