@@ -45,18 +45,7 @@ impl<R: Read> RecordSource for FtSource<R> {
         self.reader.header()
     }
     fn next_batch(&mut self, out: &mut Vec<Record>) -> Result<usize, Error> {
-        let n = match self.reader.read_batch(out, BATCH) {
-            Ok(n) => n,
-            // An unfinished zlib stream (a truncated file, a tmp- file still
-            // being written) just ends the records: flow-tools warns about
-            // the partial record below and exits 0.
-            Err(formats::ft::FtError::Inflate { source, .. })
-                if source.kind() == std::io::ErrorKind::UnexpectedEof =>
-            {
-                self.reader.read_batch(out, BATCH)?
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let n = self.reader.read_batch(out, BATCH)?;
         if n == 0 && !self.warned {
             if let Some(w) = self.reader.warning() {
                 crate::cli::warn(w);
