@@ -21,6 +21,31 @@ pub fn write_header_block_in(
     comment_char: char,
     zone: Zone,
 ) -> io::Result<()> {
+    write_block(out, None, h, &[], comment_char, zone)
+}
+
+/// flow-header's report on one input: the header block, preceded by a
+/// `file:` line when `name` is given, with one `exporter IP address:` line
+/// per address in `exporters` (the exporters a native file lists) after the
+/// header's own exporter line. Times are local.
+pub fn write_input_header(
+    out: &mut dyn Write,
+    name: Option<&str>,
+    h: &FtHeader,
+    exporters: &[u32],
+    comment_char: char,
+) -> io::Result<()> {
+    write_block(out, name, h, exporters, comment_char, Zone::Local)
+}
+
+fn write_block(
+    out: &mut dyn Write,
+    name: Option<&str>,
+    h: &FtHeader,
+    exporters: &[u32],
+    comment_char: char,
+    zone: Zone,
+) -> io::Result<()> {
     let c = comment_char;
     let flags = h.flags();
     let streaming = flags & FLAG_STREAMING != 0;
@@ -36,6 +61,9 @@ pub fn write_header_block_in(
         let _ = writeln!(s, "{c} {label:<22}{value}");
     };
 
+    if let Some(name) = name {
+        line("file:", &name);
+    }
     let mode = if streaming { "streaming" } else { "normal" };
     line("mode:", &mode);
     if flags & FLAG_XLATE != 0 {
@@ -46,6 +74,9 @@ pub fn write_header_block_in(
             line("capture hostname:", host);
         }
         if let Some(ip) = h.exporter_ip {
+            line("exporter IP address:", &std::net::Ipv4Addr::from(ip));
+        }
+        for &ip in exporters {
             line("exporter IP address:", &std::net::Ipv4Addr::from(ip));
         }
     }
@@ -245,6 +276,27 @@ mod tests {
         assert!(got.contains(
             "# export version:       8\n# export agg_version:   2\n\
 # export agg_method:    3 (Source Prefix)\n"
+        ));
+    }
+
+    #[test]
+    fn input_header_names_the_file_and_lists_exporters() {
+        let mut out = Vec::new();
+        let h = capture_header();
+        write_block(
+            &mut out,
+            Some("ft-v05.x"),
+            &h,
+            &[0x7f00_0002, 0x7f00_0003],
+            '#',
+            utc(),
+        )
+        .unwrap();
+        let got = String::from_utf8(out).unwrap();
+        assert!(got.starts_with(
+            "#\n# file:                 ft-v05.x\n# mode:                 normal\n\
+# capture hostname:     vm\n# exporter IP address:  127.0.0.2\n\
+# exporter IP address:  127.0.0.3\n# capture start:"
         ));
     }
 }

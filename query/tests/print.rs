@@ -155,3 +155,34 @@ fn missing_field_after_header_exits_255() {
     assert!(text.starts_with("#\n# mode:                 normal\n"));
     assert!(text.ends_with("# capture flows:        296\n#\n"));
 }
+
+/// flow-header on stdin prints exactly flow-print -p's header block, and
+/// with file arguments one named block per file (exit 1 if one failed).
+#[test]
+fn flow_header_matches_the_p_block() {
+    let Some(dir) = corpus() else { return };
+    let inputs = dir.join("inputs");
+    let want = std::fs::read_to_string(dir.join("expected/print_p_f5.out")).unwrap();
+    let block: String = want.split_inclusive('\n').take(16).collect();
+    let stdin = std::fs::File::open(inputs.join("small.ft")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_flow-header"))
+        .env("TZ", "UTC")
+        .stdin(Stdio::from(stdin))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), block);
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_flow-header"))
+        .args(["small.ft", "bad/empty.ft"])
+        .current_dir(&inputs)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("#\n# file:                 small.ft\n# mode:"));
+    assert!(text.ends_with("# capture flows:        296\n#\n"));
+    assert!(!out.stderr.is_empty());
+    assert_eq!(out.status.code(), Some(1));
+}
