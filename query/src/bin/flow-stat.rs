@@ -1,0 +1,153 @@
+//! flow-stat: summary reports of an ft stream read on stdin (spec §7).
+//!
+//! Options follow getopt(3) as flow-tools uses it (`c:d:f:h?npPs:S:t:T:w`):
+//! numbers are read with C `atoi`, the last `-s`/`-S` wins, `-h` (or an
+//! unknown option) prints the usage and exits 0 once the options are read,
+//! `-h -h` adds the format list. `-d` is accepted and ignored (flow-tools
+//! prints profiling data with it).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue};
+use clap::{ArgAction, Parser};
+use query::cli;
+use query::stat::{self, Sort, StatConfig, StatError};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "flow-stat",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true
+)]
+struct Args {
+    /// Comment character.
+    #[arg(short = 'c', allow_hyphen_values = true)]
+    comment: Option<OsString>,
+    /// Debug level (accepted, ignored).
+    #[arg(short = 'd', allow_hyphen_values = true)]
+    debug: Option<OsString>,
+    /// Report format.
+    #[arg(short = 'f', allow_hyphen_values = true)]
+    format: Option<String>,
+    /// Help; twice also lists the formats.
+    #[arg(short = 'h', action = ArgAction::Count)]
+    help: u8,
+    /// Symbolic names.
+    #[arg(short = 'n')]
+    names: bool,
+    /// Print the stream header.
+    #[arg(short = 'p')]
+    header: bool,
+    /// Percentages.
+    #[arg(short = 'P')]
+    percent: bool,
+    /// Sort ascending on a field.
+    #[arg(short = 's', allow_hyphen_values = true, overrides_with = "sort_desc")]
+    sort_asc: Option<String>,
+    /// Sort descending on a field.
+    #[arg(short = 'S', allow_hyphen_values = true, overrides_with = "sort_asc")]
+    sort_desc: Option<String>,
+    /// Tally lines.
+    #[arg(short = 't', allow_hyphen_values = true)]
+    tally: Option<String>,
+    /// Report title.
+    #[arg(short = 'T', allow_hyphen_values = true)]
+    title: Option<OsString>,
+    /// Wide output.
+    #[arg(short = 'w')]
+    wide: bool,
+    /// Not accepted: flow-stat reads stdin only.
+    extra: Vec<OsString>,
+}
+
+/// Prints the usage `calls` times the way flow-tools' `usage()` does: the
+/// synopsis first, the format list on every later call.
+fn usage(calls: u32) {
+    for i in 0..calls {
+        if i == 0 {
+            eprint!("{}", stat::USAGE);
+        } else {
+            eprint!("{}", stat::formats_usage());
+        }
+    }
+}
+
+/// getopt's complaint about a bad option, from clap's error.
+fn option_complaint(e: &clap::Error) -> String {
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    match e.kind() {
+        clap::error::ErrorKind::InvalidValue | clap::error::ErrorKind::NoEquals => {
+            format!(
+                "option requires an argument -- '{}'",
+                arg.trim_start_matches('-')
+            )
+        }
+        _ if arg.is_empty() => "invalid option".to_string(),
+        _ => format!("invalid option -- '{}'", arg.trim_start_matches('-')),
+    }
+}
+
+fn body() -> Result<ExitCode, query::Error> {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let args = match Args::try_parse_from(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            cli::warn(option_complaint(&e));
+            usage(1);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    if let Some(x) = args.extra.first() {
+        return Err(query::Error::Msg(format!(
+            "Extra arguments starting with {}.",
+            x.to_string_lossy()
+        )));
+    }
+    if args.help > 0 {
+        usage(u32::from(args.help));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let format = args.format.as_deref().map_or(0, stat::atoi);
+    if !(0..stat::FORMATS as i32).contains(&format) {
+        return Err(query::Error::Msg(
+            StatError::NoSuchFormat(format as i64).to_string(),
+        ));
+    }
+    let sort = match (&args.sort_asc, &args.sort_desc) {
+        (Some(f), _) => Some(Sort {
+            descending: false,
+            field: stat::atoi(f),
+        }),
+        (_, Some(f)) => Some(Sort {
+            descending: true,
+            field: stat::atoi(f),
+        }),
+        _ => None,
+    };
+    let mut cfg = StatConfig::new(format as u32);
+    cfg.sort = sort;
+    cfg.percent = args.percent;
+    cfg.wide = args.wide;
+    cfg.names = args.names;
+    cfg.tally = args.tally.as_deref().map(|t| stat::atoi(t).max(0) as u32);
+    cfg.title = args.title;
+    cfg.header_block = args.header;
+    if let Some(c) = &args.comment {
+        use std::os::unix::ffi::OsStrExt;
+        cfg.comment_char = c.as_bytes().first().copied().unwrap_or(0);
+    }
+    cfg.args = argv;
+
+    let mut src = query::input::open_stdin()?;
+    let mut out = cli::stdout();
+    stat::run(&cfg, &mut src, &mut out)
+}
+
+fn main() -> ExitCode {
+    cli::main_wrapper(body)
+}
