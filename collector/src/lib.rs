@@ -1,2 +1,4 @@
 //! flow-capture and flow-send.
 #![deny(missing_docs)]
+
+pub mod send;
