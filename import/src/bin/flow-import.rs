@@ -1,0 +1,145 @@
+//! flow-import: host connection logs into flow files (see the `import` crate).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use import::{Anchor, Config, Error, Format, NatMode, Output};
+
+/// Import iptables/nftables LOG lines, ulogd2 conntrack logs, `conntrack -E`
+/// output or anetcon logs as NetFlow v5 flows.
+#[derive(Parser, Debug)]
+#[command(name = "flow-import", version)]
+struct Args {
+    /// Input format: iptables, ulogd-text, ulogd-json, conntrack, anetcon or auto.
+    #[arg(short = 'f', long, default_value = "auto")]
+    format: Format,
+    /// Output: a directory (5-minute native files, flow-capture layout) or - for an ft stream on stdout.
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+    /// Exporter address for hosts not in --exporter-map and for nameless inputs (ulogd JSON, conntrack).
+    #[arg(long, value_name = "IP")]
+    exporter: Option<Ipv4Addr>,
+    /// Host name to exporter address: host=IP[,host=IP...] (repeatable).
+    #[arg(long, value_name = "HOST=IP,...")]
+    exporter_map: Vec<String>,
+    /// Zone of zone-less stamps: UTC, local (honours TZ) or an offset like +02:00.
+    #[arg(long, default_value = "UTC")]
+    tz: import::syslog::Tz,
+    /// Year-less stamps: the last line falls in this year (default: from the file's mtime).
+    #[arg(long, conflicts_with = "anchor")]
+    year: Option<i32>,
+    /// Year-less stamps: resolve against this RFC 3339 time instead of the file's mtime.
+    #[arg(long, value_name = "TIME")]
+    anchor: Option<String>,
+    /// Boot time (RFC 3339) for uptime-only stamps (plain dmesg, journalctl -o short-monotonic).
+    #[arg(long, value_name = "TIME")]
+    boot_time: Option<String>,
+    /// Records per connection: both (orig + reply direction), orig or reply.
+    #[arg(long, default_value = "both")]
+    nat: NatMode,
+    /// Write IPv6 records (which v5 cannot hold) to FILE as tab-separated text.
+    #[arg(long, value_name = "FILE")]
+    ipv6_out: Option<PathBuf>,
+    /// List every malformed line (file:line: reason: excerpt) in FILE.
+    #[arg(long, value_name = "FILE")]
+    errors: Option<PathBuf>,
+    /// anetcon namespace.hash file (maps namespace hashes to names).
+    #[arg(long, value_name = "FILE")]
+    namespace_hash: Option<PathBuf>,
+    /// Keep exact duplicate lines.
+    #[arg(long)]
+    no_dedupe: bool,
+    /// Directory nesting of output files, 0..=3 (YYYY/YYYY-MM/YYYY-MM-DD).
+    #[arg(short = 'N', long, default_value_t = 3)]
+    nesting: u8,
+    /// Input files, or - for stdin (.gz is decompressed).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+fn time_arg(what: &str, s: &str) -> Result<i64, Error> {
+    match import::syslog::parse_time(s) {
+        Some(t) => Ok(t),
+        None => Err(Error::Usage(format!(
+            "--{what} {s:?}: expected RFC 3339 with an offset, e.g. 2025-01-01T00:20:00Z"
+        ))),
+    }
+}
+
+fn config(a: Args) -> Result<Config, Error> {
+    let output = if a.output.as_os_str() == "-" {
+        Output::Stdout
+    } else {
+        Output::Dir(a.output)
+    };
+    let mut c = Config::new(a.inputs, output);
+    c.format = a.format;
+    c.exporter_default = a.exporter;
+    for item in a
+        .exporter_map
+        .iter()
+        .flat_map(|m| m.split(','))
+        .filter(|s| !s.is_empty())
+    {
+        let (h, ip) = item
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("--exporter-map {item:?}: expected host=IP")))?;
+        let ip = ip.parse().map_err(|_| {
+            Error::Usage(format!(
+                "--exporter-map {item:?}: {ip:?} is not an IPv4 address"
+            ))
+        })?;
+        c.exporter_map.push((h.to_string(), ip));
+    }
+    c.tz = a.tz;
+    if let Some(y) = a.year {
+        c.anchor = Anchor::Year(y);
+    }
+    if let Some(t) = &a.anchor {
+        c.anchor = Anchor::At(time_arg("anchor", t)?);
+    }
+    if let Some(t) = &a.boot_time {
+        c.boot_time_us = Some(time_arg("boot-time", t)?);
+    }
+    c.nat = a.nat;
+    c.ipv6_out = a.ipv6_out;
+    c.errors_out = a.errors;
+    c.namespace_hash = a.namespace_hash;
+    c.dedupe = !a.no_dedupe;
+    if a.nesting > 3 {
+        return Err(Error::Usage(format!(
+            "--nesting {}: expected 0..=3",
+            a.nesting
+        )));
+    }
+    c.nesting = a.nesting;
+    Ok(c)
+}
+
+fn main() -> ExitCode {
+    let result = config(Args::parse()).and_then(|c| import::run(&c));
+    match result {
+        Ok(report) => {
+            eprint!("{report}");
+            if report.records_imported() > 0 {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("flow-import: nothing was imported");
+                ExitCode::from(1)
+            }
+        }
+        Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+        Err(e @ Error::NotFormat { .. }) => {
+            eprintln!(
+                "flow-import: {e}\nflow-import: nothing was written; choose another --format"
+            );
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("flow-import: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,1202 @@
+//! The import driver: reads inputs, checks the format before anything is
+//! written, resolves years, de-duplicates, dispatches lines to the
+//! parsers, pairs connections, maps to records and counts everything.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use formats::Record;
+
+use crate::anetcon::{self, NamespaceMap};
+use crate::model::{self, protocol_name, v5_times, Addr, Connection, Packet, Pushed, Tracker};
+use crate::summary::{utc_text, Report, Summary, MAX_LISTED_LINES};
+use crate::syslog::{self, LocalTime, Repeat, Stamp, Tz};
+use crate::write::{FtStream, SlotWriter};
+use crate::{conntrack, iptables, ulogd, Anchor, Config, Error, Format, NatMode, Output};
+
+/// Lines examined for auto-detection.
+const DETECT_LINES: usize = 50;
+/// Candidate lines examined by the format check.
+const CHECK_CANDIDATES: usize = 1000;
+/// Entries per generation of the duplicate window.
+const DEDUPE_WINDOW: usize = 1 << 20;
+
+/// v5 `engine_type` tags per source kind (spec §6.4).
+const ENGINE_LOG: u8 = 0xC1;
+const ENGINE_ULOGD: u8 = 0xC2;
+const ENGINE_CONNTRACK: u8 = 0xC3;
+
+/// Splits on `\n`; a final line without newline is a line; a trailing
+/// `\r` is dropped.
+fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match rest.iter().position(|&c| c == b'\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+}
+
+fn strip_nul(line: &[u8]) -> (bool, &[u8]) {
+    if line.first() == Some(&0) {
+        let n = line.iter().take_while(|&&c| c == 0).count();
+        (true, &line[n..])
+    } else {
+        (false, line)
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|c| c.is_ascii_whitespace())
+}
+
+/// Tag handling for LOG lines: `kernel:` (or an RFC 5424 app-name) is
+/// stripped; any other tag leaves the whole rest as the message (LOGEMU
+/// lines have no tag; other programs' lines come out unrelated).
+fn message_of<'a>(h: &syslog::Header<'a>) -> &'a [u8] {
+    if h.app.is_some() {
+        return h.rest;
+    }
+    match syslog::split_tag(h.rest) {
+        Some((b"kernel", msg)) => msg,
+        Some((t, msg)) if t.starts_with(b"ulogd") => msg,
+        _ => h.rest,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Record,
+    Malformed,
+    Unrelated,
+    Other,
+}
+
+fn classify(format: Format, line: &[u8]) -> Class {
+    let (_, line) = strip_nul(line);
+    if is_blank(line) {
+        return Class::Other;
+    }
+    match format {
+        Format::Iptables | Format::Anetcon | Format::Auto => {
+            let Some(h) = syslog::parse_header(line) else {
+                return Class::Malformed;
+            };
+            let mut msg = message_of(&h);
+            if let Some(Repeat::Inline(_, inner)) = syslog::repeat(msg) {
+                msg = inner;
+            }
+            let (_, msg) = syslog::strip_uptime(msg);
+            match iptables::parse(msg) {
+                Ok(p) if format == Format::Anetcon && anetcon::classify(p.prefix).is_none() => {
+                    Class::Unrelated
+                }
+                Ok(_) => Class::Record,
+                Err(iptables::NotPacket::Unrelated) => Class::Unrelated,
+                Err(_) => Class::Malformed,
+            }
+        }
+        Format::UlogdText => {
+            let Some(h) = syslog::parse_header(line) else {
+                return Class::Malformed;
+            };
+            match ulogd::parse_text(message_of(&h)) {
+                Ok(_) => Class::Record,
+                Err(_) => Class::Malformed,
+            }
+        }
+        Format::UlogdJson => match ulogd::parse_json(line) {
+            Ok(_) => Class::Record,
+            Err(_) => Class::Malformed,
+        },
+        Format::Conntrack => match conntrack::parse(line) {
+            Ok(conntrack::Line::Event(_)) => Class::Record,
+            Ok(_) => Class::Other,
+            Err(_) => Class::Malformed,
+        },
+    }
+}
+
+/// Guesses the format from the first non-blank lines (spec §6.10): the
+/// format under which most of them parse; anetcon when kernel LOG lines
+/// carry anetcon prefixes. `None`: nothing fits.
+pub fn detect_format(data: &[u8]) -> Option<Format> {
+    let sample: Vec<&[u8]> = lines(data)
+        .filter(|l| !is_blank(strip_nul(l).1))
+        .take(DETECT_LINES)
+        .collect();
+    let mut best = (0usize, Format::Auto);
+    for f in [
+        Format::UlogdJson,
+        Format::Conntrack,
+        Format::UlogdText,
+        Format::Iptables,
+    ] {
+        let n = sample
+            .iter()
+            .filter(|l| classify(f, l) == Class::Record)
+            .count();
+        if n > best.0 {
+            best = (n, f);
+        }
+    }
+    match best {
+        (0, _) => None,
+        (_, Format::Iptables) => {
+            let anetcon = sample
+                .iter()
+                .any(|l| classify(Format::Anetcon, l) == Class::Record);
+            Some(if anetcon {
+                Format::Anetcon
+            } else {
+                Format::Iptables
+            })
+        }
+        (_, f) => Some(f),
+    }
+}
+
+fn excerpt(line: &[u8], n: usize) -> String {
+    let s = String::from_utf8_lossy(&line[..line.len().min(n)]);
+    s.chars()
+        .map(|c| if c.is_control() { '.' } else { c })
+        .collect()
+}
+
+/// Refuses an input that is not the chosen format: no record among the
+/// candidate lines, or more than half of them malformed.
+fn check_format(format: Format, name: &str, data: &[u8]) -> Result<(), Error> {
+    let (mut ok, mut bad, mut other, mut seen) = (0usize, 0usize, 0usize, 0usize);
+    let mut first = Vec::new();
+    for l in lines(data) {
+        match classify(format, l) {
+            Class::Record => ok += 1,
+            Class::Malformed => bad += 1,
+            Class::Unrelated => other += 1,
+            Class::Other => continue,
+        }
+        seen += 1;
+        if first.len() < 3 {
+            first.push(excerpt(l, 120));
+        }
+        if ok + bad >= CHECK_CANDIDATES {
+            break;
+        }
+    }
+    if seen == 0 {
+        return Ok(()); // empty input: nothing to import, nothing wrong
+    }
+    if ok == 0 || bad * 2 > ok + bad {
+        return Err(Error::NotFormat {
+            path: name.to_string(),
+            format: format.name(),
+            detail: format!(
+                "{ok} lines parse, {bad} are malformed, {other} unrelated among the first {seen}; first lines:\n  {}",
+                first.join("\n  ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Year segments: (first line number, year), ascending.
+fn year_plan(data: &[u8], tz: Tz, anchor_utc: i64) -> Vec<(u64, i64)> {
+    let mut stamps = Vec::new();
+    let mut at = Vec::new();
+    for (i, l) in lines(data).enumerate() {
+        let (_, l) = strip_nul(l);
+        if let Some(syslog::Header {
+            stamp:
+                Stamp::YearLess {
+                    month,
+                    day,
+                    sod,
+                    micros,
+                },
+            ..
+        }) = syslog::parse_header(l)
+        {
+            stamps.push((month, day, sod, micros));
+            at.push(i as u64 + 1);
+        }
+    }
+    let years = syslog::resolve_years(&stamps, tz.to_naive(anchor_utc));
+    let mut plan: Vec<(u64, i64)> = Vec::new();
+    for (line, y) in at.into_iter().zip(years) {
+        if plan.last().map(|p| p.1) != Some(y) {
+            plan.push((line, y));
+        }
+    }
+    plan
+}
+
+/// 128-bit hash of a line for the duplicate window.
+fn hash128(b: &[u8]) -> u128 {
+    let mut a: u64 = 0x9E37_79B9_7F4A_7C15 ^ b.len() as u64;
+    let mut c: u64 = 0xC2B2_AE3D_27D4_EB4F;
+    let mut chunks = b.chunks_exact(8);
+    for ch in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(ch);
+        let v = u64::from_le_bytes(w);
+        a = (a ^ v).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(31);
+        c = (c ^ v).wrapping_mul(0x94D0_49BB_1331_11EB).rotate_left(27) ^ a;
+    }
+    let mut w = [0u8; 8];
+    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    let v = u64::from_le_bytes(w);
+    a = (a ^ v).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    c = (c ^ v ^ a).wrapping_mul(0x94D0_49BB_1331_11EB);
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    (mix(a) as u128) << 64 | mix(c ^ a.rotate_left(17)) as u128
+}
+
+/// Exact-duplicate window: two generations of line hashes.
+#[derive(Default)]
+struct Dedupe {
+    current: HashSet<u128>,
+    previous: HashSet<u128>,
+}
+
+impl Dedupe {
+    /// True when `line` was seen within the window (and records it).
+    fn seen(&mut self, line: &[u8]) -> bool {
+        let h = hash128(line);
+        if self.current.contains(&h) || self.previous.contains(&h) {
+            return true;
+        }
+        if self.current.len() >= DEDUPE_WINDOW {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(h);
+        false
+    }
+}
+
+struct Host {
+    name: String,
+    exporter: u32,
+    ifs: Vec<(Vec<u8>, u16)>,
+    last: Option<Record>,
+}
+
+enum Sink {
+    Slots(SlotWriter),
+    Ft(FtStream<BufWriter<std::io::Stdout>>),
+}
+
+struct Engine<'c> {
+    cfg: &'c Config,
+    sink: Sink,
+    hosts: Vec<Host>,
+    host_cache: usize,
+    prefixes: Vec<Vec<u8>>,
+    prefix_cache: usize,
+    namespaces: NamespaceMap,
+    ipv6: Option<BufWriter<File>>,
+    errors: Option<BufWriter<File>>,
+    dedupe: Dedupe,
+    meta_dirty: bool,
+    formats_seen: Vec<&'static str>,
+    nat_rows: u64,
+    exporters: Vec<(String, Ipv4Addr, &'static str)>,
+    // per input
+    s: Summary,
+    proto_v4: [u64; 256],
+    proto_v6: [u64; 256],
+    host_counts: Vec<u64>,
+    prefix_counts: Vec<u64>,
+    last_local: i64,
+    hour_cache: (i64, i64),
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, Error> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+}
+
+impl<'c> Engine<'c> {
+    fn host_index(&mut self, name: &[u8]) -> usize {
+        if let Some(h) = self.hosts.get(self.host_cache) {
+            if h.name.as_bytes() == name {
+                return self.host_cache;
+            }
+        }
+        if let Some(i) = self.hosts.iter().position(|h| h.name.as_bytes() == name) {
+            self.host_cache = i;
+            return i;
+        }
+        let name = String::from_utf8_lossy(name).into_owned();
+        let short = name.split('.').next().unwrap_or(&name).to_string();
+        let (addr, how) = if let Some((_, a)) = self
+            .cfg
+            .exporter_map
+            .iter()
+            .find(|(h, _)| *h == name || *h == short)
+        {
+            (*a, "--exporter-map")
+        } else if let Ok(a) = name.parse::<Ipv4Addr>() {
+            (a, "host is an address")
+        } else if let Some(a) = self.cfg.exporter_default {
+            (a, "--exporter")
+        } else {
+            // stable across runs without state: 240.0.0.0/4 + FNV-1a(name)
+            let mut h: u32 = 0x811C_9DC5;
+            for b in name.bytes() {
+                h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+            }
+            (
+                Ipv4Addr::from(0xF000_0000 | (h & 0x0FFF_FFFF)),
+                "automatic, 240.0.0.0/4 (give --exporter-map)",
+            )
+        };
+        self.exporters.push((name.clone(), addr, how));
+        self.hosts.push(Host {
+            name,
+            exporter: u32::from(addr),
+            ifs: Vec::new(),
+            last: None,
+        });
+        self.host_counts.push(0);
+        self.meta_dirty = true;
+        self.host_cache = self.hosts.len() - 1;
+        self.host_cache
+    }
+
+    fn if_index(&mut self, host: usize, name: &[u8]) -> u16 {
+        if name.is_empty() {
+            return 0;
+        }
+        let ifs = &mut self.hosts[host].ifs;
+        if let Some((_, i)) = ifs.iter().find(|(n, _)| n == name) {
+            return *i;
+        }
+        let i = (ifs.len() + 1).min(u16::MAX as usize) as u16;
+        ifs.push((name.to_vec(), i));
+        self.meta_dirty = true;
+        i
+    }
+
+    fn prefix_index(&mut self, p: &[u8]) -> usize {
+        if self.prefixes.get(self.prefix_cache).is_some_and(|x| x == p) {
+            return self.prefix_cache;
+        }
+        let i = match self.prefixes.iter().position(|x| x == p) {
+            Some(i) => i,
+            None => {
+                self.prefixes.push(p.to_vec());
+                self.meta_dirty = true;
+                self.prefixes.len() - 1
+            }
+        };
+        if self.prefix_counts.len() <= i {
+            self.prefix_counts.resize(i + 1, 0);
+        }
+        self.prefix_cache = i;
+        i
+    }
+
+    fn refresh_meta(&mut self) {
+        if !self.meta_dirty {
+            return;
+        }
+        self.meta_dirty = false;
+        let Sink::Slots(w) = &mut self.sink else {
+            return;
+        };
+        let mut m = vec![("import.source".to_string(), self.formats_seen.join(","))];
+        for h in &self.hosts {
+            let ip = Ipv4Addr::from(h.exporter);
+            m.push(("import.exporter".into(), format!("{ip}\t{}", h.name)));
+            for (n, i) in &h.ifs {
+                m.push((
+                    "import.ifname".into(),
+                    format!("{ip}\t{i}\t{}", String::from_utf8_lossy(n)),
+                ));
+            }
+        }
+        for (i, p) in self.prefixes.iter().enumerate() {
+            m.push((
+                "import.prefix".into(),
+                format!("{}\t{}", i.min(255), String::from_utf8_lossy(p)),
+            ));
+        }
+        w.meta = m;
+    }
+
+    fn put(&mut self, r: &Record) -> Result<(), Error> {
+        if self.meta_dirty {
+            self.refresh_meta();
+        }
+        self.s.v5_records += 1;
+        match &mut self.sink {
+            Sink::Slots(w) => w.write(r),
+            Sink::Ft(w) => w.write(r),
+        }
+    }
+
+    fn malformed(
+        &mut self,
+        input: &str,
+        line_no: u64,
+        reason: &'static str,
+        line: &[u8],
+    ) -> Result<(), Error> {
+        self.s.malformed(line_no, reason);
+        if let Some(e) = &mut self.errors {
+            writeln!(e, "{input}:{line_no}: {reason}: {}", excerpt(line, 120)).map_err(|e| {
+                Error::Io {
+                    path: self.cfg.errors_out.clone().unwrap_or_default(),
+                    source: e,
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    fn local_to_utc(&mut self, naive: i64) -> i64 {
+        let hour = naive.div_euclid(3_600_000_000);
+        if self.cfg.tz == Tz::Local && self.hour_cache.0 == hour {
+            let t = naive - self.hour_cache.1;
+            self.last_local = t;
+            return t;
+        }
+        let t = match self.cfg.tz.to_utc(naive) {
+            LocalTime::Single(t) => {
+                self.hour_cache = (hour, naive - t);
+                t
+            }
+            LocalTime::Ambiguous(a, b) => {
+                self.hour_cache = (i64::MIN, 0);
+                if a >= self.last_local {
+                    a
+                } else {
+                    b
+                }
+            }
+            LocalTime::Gap(t) => {
+                self.hour_cache = (i64::MIN, 0);
+                self.s.nonexistent_local_times += 1;
+                t
+            }
+        };
+        self.last_local = t;
+        t
+    }
+
+    fn stamp_time(&mut self, stamp: Stamp, year: i64) -> Result<i64, &'static str> {
+        match stamp {
+            Stamp::YearLess {
+                month,
+                day,
+                sod,
+                micros,
+            } => {
+                let n = syslog::place(year, month, day, sod, micros)
+                    .ok_or("date does not exist in the resolved year")?;
+                Ok(self.local_to_utc(n))
+            }
+            Stamp::Utc(t) => Ok(t),
+            Stamp::Naive(n) => Ok(self.local_to_utc(n)),
+            Stamp::Uptime(u) => self
+                .cfg
+                .boot_time_us
+                .map(|b| b + u)
+                .ok_or("uptime-only stamp and no --boot-time"),
+        }
+    }
+
+    fn ipv6_line(&mut self, fields: std::fmt::Arguments<'_>) -> Result<(), Error> {
+        if let Some(w) = &mut self.ipv6 {
+            w.write_fmt(fields).map_err(|e| Error::Io {
+                path: self.cfg.ipv6_out.clone().unwrap_or_default(),
+                source: e,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn emit_packet(
+        &mut self,
+        p: &Packet<'_>,
+        host: usize,
+        t_us: i64,
+        copies: u64,
+    ) -> Result<(), Error> {
+        let pi = self.prefix_index(p.prefix);
+        self.prefix_counts[pi] += copies;
+        self.host_counts[host] += copies;
+        self.s.saw_time(t_us);
+        let (engine_type, engine_id) = match anetcon::classify(p.prefix) {
+            Some((kind, hash)) if self.s.format == "anetcon" => {
+                *self.s.records_by_kind.entry(kind.label()).or_default() += copies;
+                let (ni, ns) = self.namespaces.lookup(hash.as_ref());
+                if matches!(kind, anetcon::Kind::OtherNew | anetcon::Kind::DnatNew) {
+                    *self.s.records_by_namespace.entry(ns).or_default() += copies;
+                }
+                let dir = if kind.inside_is_destination() {
+                    0x80
+                } else {
+                    0
+                };
+                (kind.engine_type(), dir | ni)
+            }
+            _ => (ENGINE_LOG, pi.min(255) as u8),
+        };
+        match (p.src, p.dst) {
+            (Addr::V4(src), Addr::V4(dst)) => {
+                self.proto_v4[p.protocol as usize] += copies;
+                self.s.ipv4_bytes += p.length as u64 * copies;
+                let mut r = Record {
+                    exporter: self.hosts[host].exporter,
+                    src_addr: src,
+                    dst_addr: dst,
+                    input_if: self.if_index(host, p.in_if),
+                    output_if: self.if_index(host, p.out_if),
+                    packets: 1,
+                    octets: p.length,
+                    src_port: p.src_port,
+                    dst_port: p.dst_port,
+                    protocol: p.protocol,
+                    tos: p.tos,
+                    tcp_flags: p.tcp_flags,
+                    engine_type,
+                    engine_id,
+                    ..Record::default()
+                };
+                let ms = t_us.div_euclid(1000);
+                v5_times(&mut r, ms, ms);
+                for _ in 0..copies {
+                    self.put(&r)?;
+                }
+                self.hosts[host].last = Some(r);
+            }
+            (src, dst) => {
+                self.proto_v6[p.protocol as usize] += copies;
+                self.s.ipv6_bytes += p.length as u64 * copies;
+                self.s.ipv6_records += copies;
+                self.hosts[host].last = None;
+                let (h, t) = (self.hosts[host].name.clone(), utc_text(t_us));
+                for _ in 0..copies {
+                    self.ipv6_line(format_args!(
+                        "{t}\t{t}\t{h}\t{}\t{src}\t{}\t{dst}\t{}\t1\t{}\tpacket\n",
+                        p.protocol, p.src_port, p.dst_port, p.length
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn emit_conn(&mut self, c: &Connection) -> Result<(), Error> {
+        let e = &c.event;
+        match (c.new_seen, c.destroyed) {
+            (true, true) => self.s.connections_complete += 1,
+            (_, false) => self.s.connections_open_at_end += 1,
+            (false, true) => self.s.connections_without_new += 1,
+        }
+        if !c.start_known {
+            self.s.connections_start_unknown += 1;
+        }
+        if e.mark != 0 {
+            self.s.connections_with_mark += 1;
+        }
+        let (o, r) = (e.orig, e.reply);
+        let (oc, rc) = (e.orig_counters, e.reply_counters);
+        let v4 = e.is_v4() && r.src.is_some_and(|a| a.is_v4());
+        let (first_ms, last_ms) = (c.first_us.div_euclid(1000), c.last_us.div_euclid(1000));
+        if !v4 {
+            self.proto_v6[e.protocol as usize] += 1;
+            if c.destroyed {
+                self.s.ipv6_orig_bytes += oc.bytes;
+                self.s.ipv6_reply_bytes += rc.bytes;
+            }
+            let host = self
+                .hosts
+                .get(e.source as usize)
+                .map(|h| h.name.clone())
+                .unwrap_or_default();
+            let (t0, t1) = (utc_text(c.first_us), utc_text(c.last_us));
+            for (dir, t, k) in [("orig", o, oc), ("reply", r, rc)] {
+                if (dir == "orig" && self.cfg.nat == NatMode::Reply)
+                    || (dir == "reply" && self.cfg.nat == NatMode::Orig)
+                {
+                    continue;
+                }
+                self.s.ipv6_records += 1;
+                let (src, dst) = (t.src.map(|a| a.to_string()), t.dst.map(|a| a.to_string()));
+                self.ipv6_line(format_args!(
+                    "{t0}\t{t1}\t{host}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{dir}\n",
+                    e.protocol,
+                    src.unwrap_or_default(),
+                    t.src_port,
+                    dst.unwrap_or_default(),
+                    t.dst_port,
+                    k.packets,
+                    k.bytes
+                ))?;
+            }
+            return Ok(());
+        }
+        self.proto_v4[e.protocol as usize] += 1;
+        if c.destroyed {
+            self.s.ipv4_orig_packets += oc.packets;
+            self.s.ipv4_orig_bytes += oc.bytes;
+            self.s.ipv4_reply_packets += rc.packets;
+            self.s.ipv4_reply_bytes += rc.bytes;
+        }
+        let snat = r.dst != o.src;
+        let dnat = r.src != o.dst;
+        if snat {
+            self.s.snat_connections += 1;
+            if matches!(e.protocol, 6 | 17) && r.dst_port != o.src_port {
+                self.s.snat_with_port_change += 1;
+            }
+        }
+        if dnat {
+            self.s.dnat_connections += 1;
+        }
+        let exporter = self.hosts.get(e.source as usize).map_or(0, |h| h.exporter);
+        let engine_type = if self.s.format == "conntrack" {
+            ENGINE_CONNTRACK
+        } else {
+            ENGINE_ULOGD
+        };
+        let clamp32 = |v: u64| v.min(u32::MAX as u64) as u32;
+        for (id, t, k) in [(0u8, o, oc), (1u8, r, rc)] {
+            if (id == 0 && self.cfg.nat == NatMode::Reply)
+                || (id == 1 && self.cfg.nat == NatMode::Orig)
+            {
+                continue;
+            }
+            let mut packets = clamp32(k.packets);
+            if id == 0 && !c.destroyed {
+                packets = packets.max(1); // the first packet did pass
+            }
+            let mut rec = Record {
+                exporter,
+                src_addr: t.src.and_then(|a| a.v4()).unwrap_or(0),
+                dst_addr: t.dst.and_then(|a| a.v4()).unwrap_or(0),
+                packets,
+                octets: clamp32(k.bytes),
+                src_port: t.src_port,
+                dst_port: t.dst_port,
+                protocol: e.protocol,
+                tcp_flags: c.tcp_flags,
+                engine_type,
+                engine_id: id,
+                ..Record::default()
+            };
+            if v5_times(&mut rec, first_ms, last_ms) {
+                self.s.durations_clamped += 1;
+            }
+            self.put(&rec)?;
+        }
+        if snat || dnat {
+            let row = format!(
+                "{first_ms}\t{last_ms}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                Ipv4Addr::from(exporter),
+                e.protocol,
+                opt(o.src),
+                o.src_port,
+                opt(o.dst),
+                o.dst_port,
+                opt(r.src),
+                r.src_port,
+                opt(r.dst),
+                r.dst_port,
+                e.ct_id.map_or("-".to_string(), |i| i.to_string()),
+                e.mark
+            );
+            if let Sink::Slots(w) = &mut self.sink {
+                w.write_nat(
+                    (last_ms.div_euclid(1000)).clamp(0, u32::MAX as i64) as u32,
+                    row,
+                )?;
+                self.nat_rows += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn conn_event(
+        &mut self,
+        ev: model::ConnEvent,
+        tracker: &mut Tracker,
+        fallback: i64,
+    ) -> Result<(), Error> {
+        *self
+            .s
+            .events
+            .entry(match ev.kind {
+                model::EventKind::New => "NEW",
+                model::EventKind::Update => "UPDATE",
+                model::EventKind::Destroy => "DESTROY",
+            })
+            .or_default() += 1;
+        if let Some(t) = ev.time_us {
+            self.s.saw_time(t);
+        }
+        if let Some(t) = ev.start_us {
+            self.s.saw_time(t);
+        }
+        if ev.userspace {
+            self.s.destroyed_by_userspace += 1;
+        }
+        if let Pushed::Closed(c) = tracker.push(&ev, fallback) {
+            self.emit_conn(&c)?;
+        }
+        Ok(())
+    }
+
+    fn import(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        format: Format,
+        mtime_us: i64,
+    ) -> Result<Summary, Error> {
+        self.s = Summary {
+            input: name.to_string(),
+            format: format.name().to_string(),
+            ..Summary::default()
+        };
+        self.proto_v4 = [0; 256];
+        self.proto_v6 = [0; 256];
+        self.host_counts.iter_mut().for_each(|c| *c = 0);
+        self.prefix_counts.iter_mut().for_each(|c| *c = 0);
+        self.last_local = i64::MIN;
+        self.hour_cache = (i64::MIN, 0);
+        if !self.formats_seen.contains(&format.name()) {
+            self.formats_seen.push(format.name());
+            self.meta_dirty = true;
+        }
+        let anchor_utc = match self.cfg.anchor {
+            Anchor::Mtime => mtime_us,
+            Anchor::At(t) => t,
+            Anchor::Year(y) => {
+                let n = syslog::place(y as i64, 12, 31, 86_399, 0).unwrap_or(0);
+                match self.cfg.tz.to_utc(n) {
+                    LocalTime::Single(t) | LocalTime::Gap(t) | LocalTime::Ambiguous(t, _) => t,
+                }
+            }
+        };
+        let plan = match format {
+            Format::Iptables | Format::Anetcon | Format::UlogdText => {
+                year_plan(data, self.cfg.tz, anchor_utc)
+            }
+            _ => Vec::new(),
+        };
+        if !plan.is_empty() {
+            self.s.year_anchor = Some(match self.cfg.anchor {
+                Anchor::Mtime => format!("file mtime {}", utc_text(anchor_utc)),
+                Anchor::Year(y) => format!("--year {y}"),
+                Anchor::At(_) => format!("--anchor {}", utc_text(anchor_utc)),
+            });
+        }
+        let mut plan_at = 0usize;
+        let mut tracker = Tracker::default();
+        let nameless = if matches!(format, Format::UlogdJson | Format::Conntrack) {
+            Some(self.host_index(b"-") as u32)
+        } else {
+            None
+        };
+        let mut line_no = 0u64;
+        for raw in lines(data) {
+            line_no += 1;
+            while plan.get(plan_at + 1).is_some_and(|p| p.0 <= line_no) {
+                plan_at += 1;
+            }
+            let year = plan.get(plan_at).map_or(2000, |p| p.1);
+            let (nul, line) = strip_nul(raw);
+            if nul {
+                self.s.nul_prefixed_recovered += 1;
+            }
+            if is_blank(line) {
+                self.s.blank_lines += 1;
+                continue;
+            }
+            if self.cfg.dedupe && self.dedupe.seen(line) {
+                self.s.duplicates += 1;
+                if self.s.duplicate_lines.len() < MAX_LISTED_LINES {
+                    self.s.duplicate_lines.push(line_no);
+                }
+                continue;
+            }
+            match format {
+                Format::Iptables | Format::Anetcon | Format::Auto => {
+                    let Some(h) = syslog::parse_header(line) else {
+                        self.malformed(name, line_no, "no syslog header", line)?;
+                        continue;
+                    };
+                    let mut msg = message_of(&h);
+                    let mut copies = 1;
+                    let mut repeated = false;
+                    match syslog::repeat(msg) {
+                        Some(Repeat::Inline(n, inner)) => {
+                            msg = inner;
+                            copies = n;
+                            repeated = true;
+                            self.s.repeat_summaries += 1;
+                        }
+                        Some(Repeat::Previous(n)) => {
+                            self.s.repeat_summaries += 1;
+                            let host = self.host_index(h.host);
+                            let t = match self.stamp_time(h.stamp, year) {
+                                Ok(t) => t,
+                                Err(r) => {
+                                    self.malformed(name, line_no, r, line)?;
+                                    continue;
+                                }
+                            };
+                            if let Some(mut r) = self.hosts[host].last {
+                                let ms = t.div_euclid(1000);
+                                v5_times(&mut r, ms, ms);
+                                self.s.saw_time(t);
+                                self.proto_v4[r.protocol as usize] += n;
+                                self.s.ipv4_bytes += r.octets as u64 * n;
+                                self.host_counts[host] += n;
+                                self.s.records_from_repeats += n;
+                                for _ in 0..n {
+                                    self.put(&r)?;
+                                }
+                            } else {
+                                self.s.unrelated_lines += 1;
+                            }
+                            continue;
+                        }
+                        None => {}
+                    }
+                    let (_, msg) = syslog::strip_uptime(msg);
+                    match iptables::parse(msg) {
+                        Ok(p) => {
+                            if format == Format::Anetcon && anetcon::classify(p.prefix).is_none() {
+                                self.s.unrelated_lines += 1;
+                                continue;
+                            }
+                            let t = match self.stamp_time(h.stamp, year) {
+                                Ok(t) => t,
+                                Err(r) => {
+                                    self.malformed(name, line_no, r, line)?;
+                                    continue;
+                                }
+                            };
+                            let host = self.host_index(h.host);
+                            if repeated {
+                                self.s.records_from_repeats += copies;
+                            }
+                            self.emit_packet(&p, host, t, copies)?;
+                        }
+                        Err(iptables::NotPacket::Unrelated) => self.s.unrelated_lines += 1,
+                        Err(iptables::NotPacket::Malformed(r)) => {
+                            self.malformed(name, line_no, r.as_str(), line)?
+                        }
+                    }
+                }
+                Format::UlogdText => {
+                    let Some(h) = syslog::parse_header(line) else {
+                        self.malformed(name, line_no, "no LOGEMU/syslog header", line)?;
+                        continue;
+                    };
+                    match ulogd::parse_text(message_of(&h)) {
+                        Ok(mut ev) => {
+                            let t = match self.stamp_time(h.stamp, year) {
+                                Ok(t) => t,
+                                Err(r) => {
+                                    self.malformed(name, line_no, r, line)?;
+                                    continue;
+                                }
+                            };
+                            ev.time_us = Some(t);
+                            ev.source = self.host_index(h.host) as u32;
+                            self.conn_event(ev, &mut tracker, t)?;
+                        }
+                        Err(r) => self.malformed(name, line_no, r.as_str(), line)?,
+                    }
+                }
+                Format::UlogdJson => match ulogd::parse_json(line) {
+                    Ok(mut ev) => {
+                        ev.source = nameless.unwrap_or(0);
+                        self.conn_event(ev, &mut tracker, anchor_utc)?;
+                    }
+                    Err(r) => self.malformed(name, line_no, r.as_str(), line)?,
+                },
+                Format::Conntrack => match conntrack::parse(line) {
+                    Ok(conntrack::Line::Event(ct)) => {
+                        let mut ev = ct.event;
+                        if let (Some(n), None) = (ct.start_naive, ev.start_us) {
+                            ev.start_us = Some(self.local_to_utc(n));
+                        }
+                        ev.source = nameless.unwrap_or(0);
+                        self.conn_event(ev, &mut tracker, anchor_utc)?;
+                    }
+                    Ok(conntrack::Line::Enobufs) => {
+                        self.s.diagnostic_lines += 1;
+                        self.s.enobufs_warnings += 1;
+                    }
+                    Ok(conntrack::Line::Trailer(n)) => {
+                        self.s.diagnostic_lines += 1;
+                        self.s.trailer_reported_events.push(n);
+                    }
+                    Err(r) => self.malformed(name, line_no, r.as_str(), line)?,
+                },
+            }
+        }
+        for c in tracker.drain() {
+            self.emit_conn(&c)?;
+        }
+        self.s.lines_total = line_no;
+        for (p, &n) in self.proto_v4.iter().enumerate() {
+            if n > 0 {
+                *self
+                    .s
+                    .ipv4_by_protocol
+                    .entry(protocol_name(p as u8))
+                    .or_default() += n;
+                if protocol_name(p as u8) == "other" {
+                    self.s.ipv4_other_protocols.insert(p as u8);
+                }
+            }
+        }
+        for (p, &n) in self.proto_v6.iter().enumerate() {
+            if n > 0 {
+                *self
+                    .s
+                    .ipv6_by_protocol
+                    .entry(protocol_name(p as u8))
+                    .or_default() += n;
+            }
+        }
+        if matches!(format, Format::Iptables | Format::Anetcon) {
+            for (i, &n) in self.prefix_counts.iter().enumerate() {
+                if n > 0 {
+                    let p = String::from_utf8_lossy(&self.prefixes[i]).into_owned();
+                    self.s.records_by_prefix.insert(p, n);
+                }
+            }
+            for (i, &n) in self.host_counts.iter().enumerate() {
+                if n > 0 {
+                    self.s.records_by_host.insert(self.hosts[i].name.clone(), n);
+                }
+            }
+        }
+        Ok(std::mem::take(&mut self.s))
+    }
+}
+
+fn opt(a: Option<Addr>) -> String {
+    a.map_or("-".to_string(), |a| a.to_string())
+}
+
+struct Loaded {
+    name: String,
+    data: Vec<u8>,
+    mtime_us: i64,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+fn load(path: &Path) -> Result<Loaded, Error> {
+    let io = |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if path == Path::new("-") {
+        let mut data = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut data).map_err(io)?;
+        return Ok(Loaded {
+            name: "-".into(),
+            data,
+            mtime_us: now_us(),
+        });
+    }
+    let mut f = File::open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    let mtime_us = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or_else(now_us, |d| d.as_micros() as i64);
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    f.read_to_end(&mut data).map_err(io)?;
+    if data.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&data[..])
+            .read_to_end(&mut out)
+            .map_err(io)?;
+        data = out;
+    }
+    Ok(Loaded {
+        name: path.display().to_string(),
+        data,
+        mtime_us,
+    })
+}
+
+/// Runs an import: loads and checks every input (refusing, before
+/// anything is written, an input that is not the chosen format), imports
+/// them in order, finishes the output and returns the report.
+pub fn run(cfg: &Config) -> Result<Report, Error> {
+    let mut inputs = Vec::new();
+    for p in &cfg.inputs {
+        inputs.push(load(p)?);
+    }
+    let mut formats = Vec::new();
+    for inp in &inputs {
+        let f = match cfg.format {
+            Format::Auto => match detect_format(&inp.data) {
+                Some(f) => f,
+                None if inp.data.iter().all(|c| c.is_ascii_whitespace() || *c == 0) => {
+                    Format::Iptables
+                }
+                None => {
+                    return Err(Error::NotFormat {
+                        path: inp.name.clone(),
+                        format: "any known",
+                        detail: format!(
+                            "no line fits any format; first line: {}",
+                            lines(&inp.data)
+                                .next()
+                                .map(|l| excerpt(l, 120))
+                                .unwrap_or_default()
+                        ),
+                    })
+                }
+            },
+            f => f,
+        };
+        check_format(f, &inp.name, &inp.data)?;
+        formats.push(f);
+    }
+    let namespaces = match &cfg.namespace_hash {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
+                path: p.clone(),
+                source: e,
+            })?;
+            NamespaceMap::parse(&text).0
+        }
+        None => NamespaceMap::default(),
+    };
+    let comment = format!("flow-import ({})", env!("CARGO_PKG_VERSION"));
+    let sink = match &cfg.output {
+        Output::Dir(d) => Sink::Slots(SlotWriter::new(d, cfg.tz, cfg.nesting, comment)),
+        Output::Stdout => Sink::Ft(FtStream::new(
+            BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            &comment,
+        )?),
+    };
+    let mut eng = Engine {
+        cfg,
+        sink,
+        hosts: Vec::new(),
+        host_cache: 0,
+        prefixes: Vec::new(),
+        prefix_cache: 0,
+        namespaces,
+        ipv6: cfg.ipv6_out.as_deref().map(create).transpose()?,
+        errors: cfg.errors_out.as_deref().map(create).transpose()?,
+        dedupe: Dedupe::default(),
+        meta_dirty: true,
+        formats_seen: Vec::new(),
+        nat_rows: 0,
+        exporters: Vec::new(),
+        s: Summary::default(),
+        proto_v4: [0; 256],
+        proto_v6: [0; 256],
+        host_counts: Vec::new(),
+        prefix_counts: Vec::new(),
+        last_local: i64::MIN,
+        hour_cache: (i64::MIN, 0),
+    };
+    let mut report = Report {
+        zone: cfg.tz.to_string(),
+        ..Report::default()
+    };
+    for (inp, f) in inputs.iter().zip(formats) {
+        let s = eng.import(&inp.name, &inp.data, f, inp.mtime_us)?;
+        report.inputs.push(s);
+    }
+    eng.refresh_meta();
+    let nat_rows = eng.nat_rows;
+    for (path, w) in [
+        (&cfg.ipv6_out, eng.ipv6.take()),
+        (&cfg.errors_out, eng.errors.take()),
+    ] {
+        if let Some(mut w) = w {
+            w.flush().map_err(|e| Error::Io {
+                path: path.clone().unwrap_or_default(),
+                source: e,
+            })?;
+        }
+    }
+    match eng.sink {
+        Sink::Slots(w) => {
+            let (files, dropped) = w.finish()?;
+            report.files_written = files;
+            report.nat_rows_dropped = dropped;
+        }
+        Sink::Ft(w) => {
+            let mut out = w.finish()?;
+            out.flush().map_err(|e| {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    Error::BrokenPipe
+                } else {
+                    Error::Io {
+                        path: "-".into(),
+                        source: e,
+                    }
+                }
+            })?;
+        }
+    }
+    report.nat_rows = nat_rows.saturating_sub(report.nat_rows_dropped);
+    report.exporters = eng.exporters;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_count_like_the_reference() {
+        assert_eq!(lines(b"a\nb\n").count(), 2);
+        assert_eq!(lines(b"a\nb").count(), 2);
+        assert_eq!(lines(b"a\n\nb").count(), 3);
+        assert_eq!(lines(b"").count(), 0);
+    }
+
+    #[test]
+    fn hash_differs_on_one_byte() {
+        assert_ne!(hash128(b"abcdefghij"), hash128(b"abcdefghik"));
+        assert_ne!(hash128(b""), hash128(b"\0"));
+    }
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(detect_format(b"Jan  1 00:00:00 h kernel: X IN=a OUT=b SRC=1.2.3.4 DST=1.2.3.5 LEN=40 TOS=0x00 PREC=0x00 TTL=1 ID=1 PROTO=47\n"), Some(Format::Iptables));
+        assert_eq!(detect_format(b"hello\nworld\n"), None);
+    }
+}

@@ -1,0 +1,707 @@
+//! Syslog envelopes (spec §1.2) and time (spec §6.3): recognises the
+//! header of a line, returns its stamp, host and the rest; resolves the
+//! year of year-less stamps against an anchor; converts zone-less local
+//! stamps to UTC with [`Tz`].
+//!
+//! Header variants: traditional `Mmm dd HH:MM:SS[.ffffff] host …` (with an
+//! optional `<PRI>`), RFC 3339 / journalctl short-iso
+//! `YYYY-MM-DDTHH:MM:SS[.f](Z|±hh[:]mm) host …`, RFC 5424
+//! `<PRI>1 TS host app procid msgid SD msg`, `dmesg -T`
+//! `[Www Mmm dd HH:MM:SS YYYY] msg`, and uptime-only `[12345.678901] …`
+//! (plain `dmesg`, journalctl short-monotonic). Pure functions, no I/O.
+
+use chrono::{LocalResult, TimeZone};
+
+/// A time stamp as written in a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    /// `Mmm dd HH:MM:SS[.ffffff]`: no year, no zone.
+    YearLess {
+        /// Month 1..=12.
+        month: u8,
+        /// Day 1..=31.
+        day: u8,
+        /// Seconds since local midnight.
+        sod: u32,
+        /// Microseconds.
+        micros: u32,
+    },
+    /// Absolute, µs since the epoch (UTC): the stamp carried an offset.
+    Utc(i64),
+    /// Local wall time with a year but no zone (`dmesg -T`), as µs since
+    /// the epoch if it were UTC ("naive").
+    Naive(i64),
+    /// Kernel uptime only, µs since boot.
+    Uptime(i64),
+}
+
+/// A recognised header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The stamp.
+    pub stamp: Stamp,
+    /// Host name as written (empty for dmesg forms).
+    pub host: &'a [u8],
+    /// Program tag when the header form has a separate field (RFC 5424
+    /// app-name); otherwise `None` and the tag is still inside `rest`.
+    pub app: Option<&'a [u8]>,
+    /// Everything after the header (tag and message).
+    pub rest: &'a [u8],
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn month_of(s: &[u8]) -> Option<u8> {
+    MONTHS.iter().position(|m| &m[..] == s).map(|i| i as u8 + 1)
+}
+
+fn digits(s: &[u8], n: usize) -> Option<u32> {
+    let d = s.get(..n)?;
+    let mut v = 0u32;
+    for &c in d {
+        let x = c.wrapping_sub(b'0');
+        if x > 9 {
+            return None;
+        }
+        v = v * 10 + x as u32;
+    }
+    Some(v)
+}
+
+/// `HH:MM:SS` at the start of `s` -> seconds of day.
+fn hms(s: &[u8]) -> Option<u32> {
+    if s.len() < 8 || s[2] != b':' || s[5] != b':' {
+        return None;
+    }
+    let (h, m, sec) = (digits(s, 2)?, digits(&s[3..], 2)?, digits(&s[6..], 2)?);
+    (h < 24 && m < 60 && sec < 61).then_some(h * 3600 + m * 60 + sec)
+}
+
+/// Optional `.ffffff` fraction: (microseconds, bytes consumed).
+fn fraction(s: &[u8]) -> (u32, usize) {
+    if s.first() != Some(&b'.') {
+        return (0, 0);
+    }
+    let n = s[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 {
+        return (0, 0);
+    }
+    let mut us = 0u32;
+    for i in 0..6 {
+        us = us * 10
+            + s.get(1 + i)
+                .filter(|_| i < n)
+                .map_or(0, |c| (c - b'0') as u32);
+    }
+    (us, 1 + n)
+}
+
+/// Splits `host rest` at the first space; host must be non-empty.
+fn host_rest(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = s.iter().position(|&c| c == b' ')?;
+    if sp == 0 {
+        return None;
+    }
+    Some((&s[..sp], &s[sp + 1..]))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// True for a valid calendar date.
+pub fn valid_date(y: i64, m: u32, d: u32) -> bool {
+    if !(1..=12).contains(&m) || d == 0 {
+        return false;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    d <= days[m as usize - 1]
+}
+
+/// Year of a naive µs value.
+pub fn year_of(naive_us: i64) -> i64 {
+    let days = naive_us.div_euclid(86_400_000_000);
+    // civil_from_days, year only
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    yoe + era * 400 + i64::from(m <= 2)
+}
+
+fn rfc3339(s: &[u8]) -> Option<(i64, usize)> {
+    // YYYY-MM-DDTHH:MM:SS
+    if s.len() < 20 || s[4] != b'-' || s[7] != b'-' || !(s[10] == b'T' || s[10] == b' ') {
+        return None;
+    }
+    let (y, mo, d) = (digits(s, 4)?, digits(&s[5..], 2)?, digits(&s[8..], 2)?);
+    if !valid_date(y as i64, mo, d) {
+        return None;
+    }
+    let sod = hms(&s[11..])?;
+    let mut i = 19;
+    let (us, n) = fraction(&s[i..]);
+    i += n;
+    let naive = (days_from_civil(y as i64, mo, d) * 86_400 + sod as i64) * 1_000_000 + us as i64;
+    let off_secs: i64 = match s.get(i) {
+        Some(b'Z') => {
+            i += 1;
+            0
+        }
+        Some(&c @ (b'+' | b'-')) => {
+            let hh = digits(&s[i + 1..], 2)? as i64;
+            let (mm, len) = if s.get(i + 3) == Some(&b':') {
+                (digits(&s[i + 4..], 2)? as i64, 6)
+            } else {
+                (digits(&s[i + 3..], 2)? as i64, 5)
+            };
+            i += len;
+            let o = hh * 3600 + mm * 60;
+            if c == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    Some((naive - off_secs * 1_000_000, i))
+}
+
+/// Parses an RFC 3339 time with an offset (`2025-01-01T00:20:00Z`,
+/// `…+02:00`, `…+0200`, fraction optional) to µs since the epoch.
+pub fn parse_time(s: &str) -> Option<i64> {
+    match rfc3339(s.as_bytes()) {
+        Some((t, n)) if n == s.len() => Some(t),
+        _ => None,
+    }
+}
+
+/// Recognises the header of `line`. `None`: no known header.
+pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
+    let mut s = line;
+    // <PRI>
+    let mut had_pri = false;
+    if s.first() == Some(&b'<') {
+        let close = s.iter().take(5).position(|&c| c == b'>')?;
+        digits(&s[1..], close - 1)?;
+        s = &s[close + 1..];
+        had_pri = true;
+    }
+    // RFC 5424: "1 TS host app procid msgid SD msg"
+    if had_pri && s.starts_with(b"1 ") {
+        let (t, n) = rfc3339(&s[2..])?;
+        let r = s.get(2 + n..)?.strip_prefix(b" ")?;
+        let (host, r) = host_rest(r)?;
+        let (app, r) = host_rest(r)?;
+        let (_procid, r) = host_rest(r)?;
+        let (_msgid, r) = host_rest(r).unwrap_or((r, b""));
+        let msg = skip_structured_data(r);
+        return Some(Header {
+            stamp: Stamp::Utc(t),
+            host,
+            app: Some(app),
+            rest: msg,
+        });
+    }
+    let first = *s.first()?;
+    if first.is_ascii_uppercase() {
+        // Mmm dd HH:MM:SS[.ffffff] host rest
+        let month = month_of(s.get(..3)?)?;
+        if s.get(3) != Some(&b' ') {
+            return None;
+        }
+        let day = match (s.get(4)?, s.get(5)?) {
+            (b' ', d) if d.is_ascii_digit() => (d - b'0') as u32,
+            (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => digits(&s[4..], 2)?,
+            _ => return None,
+        };
+        if s.get(6) != Some(&b' ') || day == 0 || day > 31 {
+            return None;
+        }
+        let sod = hms(s.get(7..)?)?;
+        let (micros, n) = fraction(&s[15..]);
+        let r = s.get(15 + n..)?.strip_prefix(b" ")?;
+        let (host, rest) = host_rest(r)?;
+        return Some(Header {
+            stamp: Stamp::YearLess {
+                month,
+                day: day as u8,
+                sod,
+                micros,
+            },
+            host,
+            app: None,
+            rest,
+        });
+    }
+    if first.is_ascii_digit() {
+        let (t, n) = rfc3339(s)?;
+        let r = s.get(n..)?.strip_prefix(b" ")?;
+        let (host, rest) = host_rest(r)?;
+        return Some(Header {
+            stamp: Stamp::Utc(t),
+            host,
+            app: None,
+            rest,
+        });
+    }
+    if first == b'[' {
+        let close = s.iter().position(|&c| c == b']')?;
+        let inner = &s[1..close];
+        let after = s.get(close + 1..)?;
+        let after = after.strip_prefix(b" ").unwrap_or(after);
+        if let Some(up) = parse_uptime(inner) {
+            // dmesg: "[up] msg"; short-monotonic: "[up] host kernel: msg"
+            if let Some((host, rest)) = host_rest(after) {
+                if rest.starts_with(b"kernel:") {
+                    return Some(Header {
+                        stamp: Stamp::Uptime(up),
+                        host,
+                        app: None,
+                        rest,
+                    });
+                }
+            }
+            return Some(Header {
+                stamp: Stamp::Uptime(up),
+                host: b"",
+                app: Some(b"kernel"),
+                rest: after,
+            });
+        }
+        // dmesg -T: [Sat Feb 22 11:59:43 2025]
+        if inner.len() == 24 && inner[3] == b' ' {
+            let month = month_of(&inner[4..7])?;
+            let day = match inner[8] {
+                b' ' => digits(&inner[9..], 1)?,
+                _ => digits(&inner[8..], 2)?,
+            };
+            let sod = hms(&inner[11..])?;
+            let y = digits(&inner[20..], 4)? as i64;
+            if !valid_date(y, month as u32, day) {
+                return None;
+            }
+            let naive = (days_from_civil(y, month as u32, day) * 86_400 + sod as i64) * 1_000_000;
+            return Some(Header {
+                stamp: Stamp::Naive(naive),
+                host: b"",
+                app: Some(b"kernel"),
+                rest: after,
+            });
+        }
+    }
+    None
+}
+
+fn skip_structured_data(r: &[u8]) -> &[u8] {
+    if let Some(m) = r.strip_prefix(b"- ") {
+        return m;
+    }
+    if r == b"-" {
+        return b"";
+    }
+    let mut i = 0;
+    while r.get(i) == Some(&b'[') {
+        // SD element; values may contain escaped ']' (\])
+        let mut j = i + 1;
+        while j < r.len() {
+            match r[j] {
+                b'\\' => j += 2,
+                b']' => break,
+                _ => j += 1,
+            }
+        }
+        i = j + 1;
+    }
+    let m = r.get(i..).unwrap_or(b"");
+    m.strip_prefix(b" ").unwrap_or(m)
+}
+
+/// `   12.345678` or `158144.383443` -> µs.
+pub fn parse_uptime(s: &[u8]) -> Option<i64> {
+    let s = &s[s.iter().take_while(|&&c| c == b' ').count()..];
+    let dot = s.iter().position(|&c| c == b'.')?;
+    let secs = crate::model::parse_uint(&s[..dot], 1 << 40)? as i64;
+    let frac = &s[dot + 1..];
+    if frac.is_empty() || frac.len() > 9 {
+        return None;
+    }
+    let f = crate::model::parse_uint(frac, u64::MAX)? as i64;
+    let us = f * 10i64.pow(6u32.saturating_sub(frac.len() as u32))
+        / 10i64.pow((frac.len() as u32).saturating_sub(6));
+    Some(secs * 1_000_000 + us)
+}
+
+/// Splits a syslog tag (`kernel:`, `ulogd[123]:`) off `rest`.
+/// Returns (tag without pid, message) or `None` when there is no tag.
+pub fn split_tag(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = rest
+        .iter()
+        .take_while(|&&c| !(c == b' ' || c == b'\t' || c == b':' || c == b'['))
+        .count();
+    if n == 0 {
+        return None;
+    }
+    let mut i = n;
+    if rest.get(i) == Some(&b'[') {
+        let d = rest[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if d == 0 || rest.get(i + 1 + d) != Some(&b']') {
+            return None;
+        }
+        i += d + 2;
+    }
+    if rest.get(i) != Some(&b':') {
+        return None;
+    }
+    let msg = &rest[i + 1..];
+    Some((&rest[..n], msg.strip_prefix(b" ").unwrap_or(msg)))
+}
+
+/// Strips a leading kernel uptime stamp `[%5lu.%06lu] `, returning it.
+pub fn strip_uptime(msg: &[u8]) -> (Option<i64>, &[u8]) {
+    if msg.first() == Some(&b'[') {
+        if let Some(close) = msg.iter().take(24).position(|&c| c == b']') {
+            if let Some(up) = parse_uptime(&msg[1..close]) {
+                let r = &msg[close + 1..];
+                return (Some(up), r.strip_prefix(b" ").unwrap_or(r));
+            }
+        }
+    }
+    (None, msg)
+}
+
+/// rsyslog repeat summaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeat<'a> {
+    /// `message repeated N times: [ msg]`: N more copies of `msg`.
+    Inline(u64, &'a [u8]),
+    /// `last message repeated N times`: N more copies of this host's
+    /// previous message.
+    Previous(u64),
+}
+
+/// Recognises an rsyslog/sysklogd repeat summary.
+pub fn repeat(msg: &[u8]) -> Option<Repeat<'_>> {
+    let (last, r) = match msg.strip_prefix(b"message repeated ") {
+        Some(r) => (false, r),
+        None => (true, msg.strip_prefix(b"last message repeated ")?),
+    };
+    let sp = r.iter().position(|&c| c == b' ')?;
+    let n = crate::model::parse_uint(&r[..sp], 1 << 32)?;
+    let r = &r[sp..];
+    if last {
+        return r.starts_with(b" times").then_some(Repeat::Previous(n));
+    }
+    let r = r.strip_prefix(b" times: [")?;
+    let r = r.strip_prefix(b" ").unwrap_or(r);
+    let r = r.strip_suffix(b"]")?;
+    Some(Repeat::Inline(n, r))
+}
+
+/// The zone of zone-less stamps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tz {
+    /// UTC.
+    Utc,
+    /// A fixed offset east of UTC, seconds.
+    Fixed(i32),
+    /// The process's local zone (honours `TZ`), DST-aware.
+    Local,
+}
+
+impl std::str::FromStr for Tz {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Tz, String> {
+        match s {
+            "UTC" | "utc" | "Z" | "GMT" => return Ok(Tz::Utc),
+            "local" | "LOCAL" => return Ok(Tz::Local),
+            _ => {}
+        }
+        let b = s.as_bytes();
+        let sign = match b.first() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => {
+                return Err(format!(
+                    "bad zone {s:?}: expected UTC, local or an offset like +02:00 \
+                     (for a named zone run with TZ=Area/City and --tz local)"
+                ))
+            }
+        };
+        let rest: Vec<u8> = b[1..].iter().copied().filter(|&c| c != b':').collect();
+        let (h, m) = match rest.len() {
+            2 => (digits(&rest, 2), Some(0)),
+            4 => (digits(&rest, 2), digits(&rest[2..], 2)),
+            _ => (None, None),
+        };
+        match (h, m) {
+            (Some(h), Some(m)) if h <= 18 && m < 60 => {
+                Ok(Tz::Fixed(sign * (h * 3600 + m * 60) as i32))
+            }
+            _ => Err(format!("bad zone offset {s:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Tz {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tz::Utc => f.write_str("UTC"),
+            Tz::Local => f.write_str("local"),
+            Tz::Fixed(o) => {
+                let s = if *o < 0 { '-' } else { '+' };
+                write!(f, "{s}{:02}:{:02}", o.abs() / 3600, o.abs() % 3600 / 60)
+            }
+        }
+    }
+}
+
+/// Outcome of converting a local wall time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalTime {
+    /// Unambiguous (µs UTC).
+    Single(i64),
+    /// Repeated hour at a DST end: (earlier, later) µs UTC.
+    Ambiguous(i64, i64),
+    /// Non-existent (spring gap): shifted forward, µs UTC.
+    Gap(i64),
+}
+
+impl Tz {
+    /// Converts a naive local time (µs as if UTC) to UTC.
+    pub fn to_utc(&self, naive_us: i64) -> LocalTime {
+        match self {
+            Tz::Utc => LocalTime::Single(naive_us),
+            Tz::Fixed(o) => LocalTime::Single(naive_us - *o as i64 * 1_000_000),
+            Tz::Local => {
+                let secs = naive_us.div_euclid(1_000_000);
+                let us = naive_us.rem_euclid(1_000_000);
+                let Some(ndt) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc())
+                else {
+                    return LocalTime::Single(naive_us);
+                };
+                match chrono::Local.from_local_datetime(&ndt) {
+                    LocalResult::Single(t) => LocalTime::Single(t.timestamp() * 1_000_000 + us),
+                    LocalResult::Ambiguous(a, b) => LocalTime::Ambiguous(
+                        a.timestamp() * 1_000_000 + us,
+                        b.timestamp() * 1_000_000 + us,
+                    ),
+                    LocalResult::None => {
+                        // shift forward until the wall time exists (gaps are < 2 h)
+                        let mut probe = ndt;
+                        for _ in 0..8 {
+                            probe += chrono::Duration::minutes(15);
+                            if let Some(t) = chrono::Local.from_local_datetime(&probe).earliest() {
+                                return LocalTime::Gap(t.timestamp() * 1_000_000 + us);
+                            }
+                        }
+                        LocalTime::Gap(naive_us)
+                    }
+                }
+            }
+        }
+    }
+
+    /// UTC µs -> naive local µs.
+    pub fn to_naive(&self, utc_us: i64) -> i64 {
+        utc_us + self.offset_at(utc_us) as i64 * 1_000_000
+    }
+
+    /// Offset east of UTC (seconds) in effect at `utc_us`.
+    pub fn offset_at(&self, utc_us: i64) -> i32 {
+        match self {
+            Tz::Utc => 0,
+            Tz::Fixed(o) => *o,
+            Tz::Local => chrono::DateTime::from_timestamp(utc_us.div_euclid(1_000_000), 0)
+                .map(|d| {
+                    use chrono::Offset;
+                    chrono::Local
+                        .offset_from_utc_datetime(&d.naive_utc())
+                        .fix()
+                        .local_minus_utc()
+                })
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Naive µs of a year-less stamp placed in `year`, if that date exists.
+pub fn place(year: i64, month: u8, day: u8, sod: u32, micros: u32) -> Option<i64> {
+    valid_date(year, month as u32, day as u32).then(|| {
+        (days_from_civil(year, month as u32, day as u32) * 86_400 + sod as i64) * 1_000_000
+            + micros as i64
+    })
+}
+
+/// Year resolution (spec §6.3): `stamps` are (month, day, sod, micros) of
+/// the year-less lines in file order; `anchor_naive` the anchor (file
+/// mtime) as naive local µs. The last line gets the latest year that puts
+/// it at or before the anchor + 1 day; walking back, each earlier line
+/// gets the year that puts it closest to the line after it (Feb 29 only in
+/// leap years). Returns one year per stamp.
+pub fn resolve_years(stamps: &[(u8, u8, u32, u32)], anchor_naive: i64) -> Vec<i64> {
+    let mut years = vec![0i64; stamps.len()];
+    let Some(&(m, d, s, us)) = stamps.last() else {
+        return years;
+    };
+    let limit = anchor_naive + 86_400_000_000;
+    let ay = year_of(anchor_naive);
+    let mut reference = None;
+    for y in (ay - 8..=ay + 1).rev() {
+        if let Some(t) = place(y, m, d, s, us) {
+            if t <= limit {
+                reference = Some((y, t));
+                break;
+            }
+        }
+    }
+    let (mut ry, mut rt) = reference.unwrap_or((ay, anchor_naive));
+    for i in (0..stamps.len()).rev() {
+        let (m, d, s, us) = stamps[i];
+        let mut best: Option<(i64, i64)> = None;
+        for y in ry - 4..=ry + 4 {
+            if let Some(t) = place(y, m, d, s, us) {
+                if best.is_none_or(|(_, bt)| (t - rt).abs() < (bt - rt).abs()) {
+                    best = Some((y, t));
+                }
+            }
+        }
+        let (y, t) = best.unwrap_or((ry, rt));
+        years[i] = y;
+        ry = y;
+        rt = t;
+    }
+    years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
+        (days_from_civil(y, mo, d) * 86_400 + (h * 3600 + mi * 60 + s) as i64) * 1_000_000
+    }
+
+    #[test]
+    fn traditional_with_uptime() {
+        let l = b"Dec 31 23:40:06 dev07 kernel: [ 3523.844849] [UFW ALLOW] IN= OUT=x";
+        let h = parse_header(l).unwrap();
+        assert_eq!(h.host, b"dev07");
+        assert_eq!(
+            h.stamp,
+            Stamp::YearLess {
+                month: 12,
+                day: 31,
+                sod: 85206,
+                micros: 0
+            }
+        );
+        let (tag, msg) = split_tag(h.rest).unwrap();
+        assert_eq!(tag, b"kernel");
+        let (up, msg) = strip_uptime(msg);
+        assert_eq!(up, Some(3_523_844_849));
+        assert_eq!(msg, b"[UFW ALLOW] IN= OUT=x");
+    }
+
+    #[test]
+    fn header_variants() {
+        let h = parse_header(b"<4>Jan  1 00:00:01.250000 gw kernel: x").unwrap();
+        assert_eq!(
+            h.stamp,
+            Stamp::YearLess {
+                month: 1,
+                day: 1,
+                sod: 1,
+                micros: 250_000
+            }
+        );
+        let h = parse_header(b"2024-03-31T03:05:07.123456+02:00 web05 kernel: x").unwrap();
+        assert_eq!(h.stamp, Stamp::Utc(utc(2024, 3, 31, 1, 5, 7) + 123_456));
+        let h = parse_header(b"2024-03-31T03:05:07+0200 web05 kernel: x").unwrap();
+        assert_eq!(h.stamp, Stamp::Utc(utc(2024, 3, 31, 1, 5, 7)));
+        let h = parse_header(b"<4>1 2024-03-31T03:05:07.5Z host kernel - - - IN= OUT=").unwrap();
+        assert_eq!((h.app, h.rest), (Some(&b"kernel"[..]), &b"IN= OUT="[..]));
+        assert_eq!(h.stamp, Stamp::Utc(utc(2024, 3, 31, 3, 5, 7) + 500_000));
+        let h = parse_header(b"[Sat Feb 22 11:59:43 2025] IN= OUT=").unwrap();
+        assert_eq!(h.stamp, Stamp::Naive(utc(2025, 2, 22, 11, 59, 43)));
+        let h = parse_header(b"[158144.383443] IN= OUT=").unwrap();
+        assert_eq!(h.stamp, Stamp::Uptime(158_144_383_443));
+        let h = parse_header(b"[  158.3] gw kernel: IN=").unwrap();
+        assert_eq!((h.host, h.stamp), (&b"gw"[..], Stamp::Uptime(158_300_000)));
+        assert!(parse_header(b"garbage").is_none());
+        assert!(parse_header(b"Foo 31 23:40:06 h x").is_none());
+    }
+
+    #[test]
+    fn year_rollover_and_skew() {
+        // Dec 31 23:59:50, Jan 1 00:00:01, Dec 31 23:59:58 (skewed), Jan 1 00:10
+        let st = [
+            (12, 31, 86_390, 0),
+            (1, 1, 1, 0),
+            (12, 31, 86_398, 0),
+            (1, 1, 600, 0),
+        ];
+        let ys = resolve_years(&st, utc(2025, 1, 1, 0, 20, 0));
+        assert_eq!(ys, vec![2024, 2025, 2024, 2025]);
+    }
+
+    #[test]
+    fn feb29_picks_a_leap_year() {
+        let ys = resolve_years(&[(2, 29, 0, 0)], utc(2025, 3, 10, 0, 0, 0));
+        assert_eq!(ys, vec![2024]);
+    }
+
+    #[test]
+    fn repeats() {
+        assert_eq!(
+            repeat(b"message repeated 2 times: [ abc ]"),
+            Some(Repeat::Inline(2, b"abc "))
+        );
+        assert_eq!(
+            repeat(b"last message repeated 3 times"),
+            Some(Repeat::Previous(3))
+        );
+        assert_eq!(repeat(b"message repeated x times: [ a]"), None);
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!("+02:00".parse::<Tz>(), Ok(Tz::Fixed(7200)));
+        assert_eq!("-0530".parse::<Tz>(), Ok(Tz::Fixed(-19800)));
+        assert!("Mars/Base".parse::<Tz>().is_err());
+        assert_eq!(Tz::Fixed(3600).to_utc(3_600_000_000), LocalTime::Single(0));
+        assert_eq!(year_of(utc(2024, 12, 31, 23, 59, 59)), 2024);
+        assert_eq!(year_of(utc(2025, 1, 1, 0, 0, 0)), 2025);
+        assert_eq!(year_of(utc(1969, 6, 1, 0, 0, 0)), 1969);
+    }
+}
