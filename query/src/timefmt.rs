@@ -5,10 +5,10 @@
 //! (formats 1, 2 and 5), written into a byte buffer by [`Clock`], and the
 //! `-p` header form `%a, %d %b %Y %H:%M:%S %z` ([`header_time`]).
 //!
-//! [`Clock`] caches the UTC offset per minute of UTC time, so printing a
+//! [`Clock`] caches the UTC offset per hour of UTC time, so printing a
 //! million flows costs a million cache lookups, not a million time zone
 //! searches. The cache is exact: an entry is only kept when the offset is
-//! the same at both ends of its minute.
+//! the same at both ends of its hour.
 
 use chrono::{DateTime, Datelike, FixedOffset, Local, Offset, TimeZone, Timelike, Utc};
 
@@ -37,13 +37,19 @@ impl Zone {
     }
 }
 
-/// Renders flow times as `MMDD.HH:MM:SS.mmm` in a zone, with a small
-/// per-minute offset cache.
+/// Hour buckets each [`Clock`] cache keeps (direct-mapped by hour).
+const SLOTS: usize = 64;
+
+/// Renders flow times as `MMDD.HH:MM:SS.mmm` in a zone, with small
+/// per-hour caches of the UTC offset and of the `MMDD.HH` text.
 #[derive(Debug)]
 pub struct Clock {
     zone: Zone,
-    /// Cached UTC minute (`secs.div_euclid(60)`) and its offset.
-    cached: Option<(i64, i32)>,
+    /// (UTC hour, its offset); an entry exists only when the offset is the
+    /// same at both ends of the hour, so it is exact for the whole hour.
+    offsets: [(i64, i32); SLOTS],
+    /// (local hour, `MMDD.HH` of it).
+    prefixes: [(i64, [u8; 7]); SLOTS],
 }
 
 impl Clock {
@@ -54,21 +60,26 @@ impl Clock {
 
     /// A clock for `zone`.
     pub fn new(zone: Zone) -> Self {
-        Clock { zone, cached: None }
+        Clock {
+            zone,
+            offsets: [(i64::MIN, 0); SLOTS],
+            prefixes: [(i64::MIN, [0; 7]); SLOTS],
+        }
     }
 
     /// UTC offset in seconds at unix time `secs`.
     pub fn offset_at(&mut self, secs: i64) -> i32 {
-        let minute = secs.div_euclid(60);
-        if let Some((m, off)) = self.cached {
-            if m == minute {
-                return off;
-            }
+        let hour = secs.div_euclid(3600);
+        let slot = hour.rem_euclid(SLOTS as i64) as usize;
+        if self.offsets[slot].0 == hour {
+            return self.offsets[slot].1;
         }
         let off = self.zone.offset_at(secs);
-        let start = minute * 60;
-        if self.zone.offset_at(start) == off && self.zone.offset_at(start + 59) == off {
-            self.cached = Some((minute, off));
+        let start = hour.saturating_mul(3600);
+        if self.zone.offset_at(start) == off
+            && self.zone.offset_at(start.saturating_add(3599)) == off
+        {
+            self.offsets[slot] = (hour, off);
         }
         off
     }
@@ -79,18 +90,29 @@ impl Clock {
         let secs = ms.div_euclid(1000);
         let millis = ms.rem_euclid(1000) as u32;
         let local = secs.saturating_add(self.offset_at(secs) as i64);
-        let (month, day, hour, min, sec) = match DateTime::<Utc>::from_timestamp(local, 0) {
-            Some(t) => (t.month(), t.day(), t.hour(), t.minute(), t.second()),
-            None => (0, 0, 0, 0, 0),
-        };
-        put2(buf, month);
-        put2(buf, day);
-        buf.push(b'.');
-        put2(buf, hour);
+        let hour = local.div_euclid(3600);
+        let slot = hour.rem_euclid(SLOTS as i64) as usize;
+        if self.prefixes[slot].0 != hour {
+            let mut p = Vec::with_capacity(7);
+            let (month, day, h) =
+                match DateTime::<Utc>::from_timestamp(hour.saturating_mul(3600), 0) {
+                    Some(t) => (t.month(), t.day(), t.hour()),
+                    None => (0, 0, 0),
+                };
+            put2(&mut p, month);
+            put2(&mut p, day);
+            p.push(b'.');
+            put2(&mut p, h);
+            let mut text = [0u8; 7];
+            text.copy_from_slice(&p);
+            self.prefixes[slot] = (hour, text);
+        }
+        buf.extend_from_slice(&self.prefixes[slot].1);
+        let in_hour = local.rem_euclid(3600) as u32;
         buf.push(b':');
-        put2(buf, min);
+        put2(buf, in_hour / 60);
         buf.push(b':');
-        put2(buf, sec);
+        put2(buf, in_hour % 60);
         buf.push(b'.');
         buf.push(b'0' + (millis / 100) as u8);
         buf.push(b'0' + (millis / 10 % 10) as u8);
@@ -172,11 +194,22 @@ mod tests {
     }
 
     #[test]
-    fn clock_cache_reuses_minute() {
+    fn clock_caches_are_per_hour() {
         let mut c = Clock::new(fixed(3600));
-        assert_eq!(c.offset_at(120), 3600);
-        assert_eq!(c.offset_at(179), 3600);
-        assert_eq!(c.cached, Some((2, 3600)));
+        assert_eq!(c.offset_at(7200), 3600);
+        assert_eq!(c.offset_at(7200 + 3599), 3600);
+        assert_eq!(c.offsets[2], (2, 3600));
+        // Alternating hours and slot collisions give the same text.
+        let mut b = Vec::new();
+        for ms in [0, 3_600_000 * 64 + 61_001, 5, 3_600_000 * 64 + 61_001] {
+            b.clear();
+            c.write_mmdd(&mut b, ms);
+            assert_eq!(String::from_utf8(b.clone()).unwrap(), mmdd(fixed(3600), ms));
+        }
+        assert_eq!(
+            mmdd(fixed(3600), 3_600_000 * 64 + 61_001),
+            "0103.17:01:01.001"
+        );
     }
 
     #[test]
