@@ -11,11 +11,11 @@
 //! Only formats 0–6 apply to NetFlow v5 records; 7–24 need fields v5 lacks
 //! and end with exit status 255, as in flow-tools.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use filterlang::Symbols;
 use formats::ft::FtHeader;
 use formats::Record;
 
@@ -112,10 +112,10 @@ pub fn run(
             return Ok(ExitCode::from(EXIT_MISSING_FIELD));
         }
     };
-    let symbols = if cfg.names {
-        symbols(cfg.symbol_dir.as_deref(), layout.tables())
+    let symbols = if cfg.names && layout.uses_symbols() {
+        symbols(cfg.symbol_dir.as_deref())
     } else {
-        Symbols::default()
+        Symbols::empty()
     };
     let mut printer = Printer {
         layout,
@@ -188,14 +188,6 @@ enum Layout {
     Accounting,
 }
 
-/// Which symbol tables a layout reads with `-n`.
-#[derive(Clone, Copy, Debug, Default)]
-struct Tables {
-    prot: bool,
-    port: bool,
-    asn: bool,
-}
-
 impl Layout {
     fn for_v5(format: i64) -> Option<Layout> {
         Some(match format {
@@ -210,20 +202,10 @@ impl Layout {
         })
     }
 
-    fn tables(self) -> Tables {
-        match self {
-            Layout::Ports => Tables {
-                prot: true,
-                port: true,
-                asn: false,
-            },
-            Layout::Prefixes => Tables {
-                prot: true,
-                port: false,
-                asn: true,
-            },
-            _ => Tables::default(),
-        }
+    /// Whether `-n` changes this layout (3: protocol and ports, 4:
+    /// protocol and AS numbers).
+    fn uses_symbols(self) -> bool {
+        matches!(self, Layout::Ports | Layout::Prefixes)
     }
 }
 
@@ -636,144 +618,19 @@ fn sym_field(b: &mut Vec<u8>, name: Option<&str>, v: u16, max: usize, width: usi
 }
 
 // ---------------------------------------------------------------------
-// Symbol tables. A private loader until `filterlang::Symbols` exists;
-// `symbols()` is the one place to switch over.
+// Symbol tables.
 
-/// Value -> name for one `.sym` file.
-#[derive(Debug, Default)]
-struct SymTable {
-    names: HashMap<u32, Box<str>>,
-}
-
-impl SymTable {
-    /// Parses a flow-tools symbol file (spec §9.3): `value name` lines,
-    /// `#` comments, values in C `strtoul(…, 0)` syntax, the last line for
-    /// a value wins. A line with a value but no name spoils the table.
-    fn parse(text: &str) -> Option<SymTable> {
-        let mut names = HashMap::new();
-        for line in text.lines() {
-            let line = line.trim_start();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let split = line.find(|c: char| c.is_ascii_whitespace())?;
-            let (value, rest) = line.split_at(split);
-            let name = rest.trim();
-            if name.is_empty() {
-                return None;
-            }
-            names.insert(strtoul(value) as u32, name.into());
+/// Loads the symbol tables for `-n` from `dir` (default
+/// `$FLOWTOOLS_SYMDIR`; missing files fall back to the built-in protocol
+/// and port tables). A table that exists but cannot be read is reported
+/// and the built-in tables are used, so unknown values print as numbers.
+fn symbols(dir: Option<&Path>) -> Symbols {
+    match Symbols::load(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::cli::warn(&e);
+            Symbols::builtin()
         }
-        Some(SymTable { names })
-    }
-
-    #[inline]
-    fn get(&self, v: u32) -> Option<&str> {
-        if self.names.is_empty() {
-            return None;
-        }
-        self.names.get(&v).map(|s| &**s)
-    }
-}
-
-/// C `strtoul(s, NULL, 0)`: optional sign, `0x` hex, leading-zero octal,
-/// decimal; stops at the first bad digit; saturates on overflow.
-fn strtoul(s: &str) -> u64 {
-    let s = s.as_bytes();
-    let (neg, s) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (radix, digits) = if s.len() > 2
-        && s[0] == b'0'
-        && (s[1] | 0x20) == b'x'
-        && (s[2] as char).is_ascii_hexdigit()
-    {
-        (16, &s[2..])
-    } else if s.first() == Some(&b'0') {
-        (8, s)
-    } else {
-        (10, s)
-    };
-    let mut v: u64 = 0;
-    for &c in digits {
-        let d = match (c as char).to_digit(radix) {
-            Some(d) => d as u64,
-            None => break,
-        };
-        v = match v.checked_mul(radix as u64).and_then(|v| v.checked_add(d)) {
-            Some(v) => v,
-            None => return u64::MAX,
-        };
-    }
-    if neg {
-        v.wrapping_neg()
-    } else {
-        v
-    }
-}
-
-/// The tables `-n` uses.
-#[derive(Debug, Default)]
-struct Symbols {
-    prot: SymTable,
-    port: SymTable,
-    asn: SymTable,
-}
-
-impl Symbols {
-    #[inline]
-    fn proto_name(&self, v: u8) -> Option<&str> {
-        self.prot.get(v as u32)
-    }
-    #[inline]
-    fn port_name(&self, v: u16) -> Option<&str> {
-        self.port.get(v as u32)
-    }
-    #[inline]
-    fn as_name(&self, v: u16) -> Option<&str> {
-        self.asn.get(v as u32)
-    }
-}
-
-/// Loads the tables a layout needs from `dir` (default
-/// `$FLOWTOOLS_SYMDIR`). A table that cannot be read is reported and left
-/// empty, so its values print as numbers, as flow-tools does.
-fn symbols(dir: Option<&Path>, want: Tables) -> Symbols {
-    let dir = match dir {
-        Some(d) => Some(d.to_path_buf()),
-        None => std::env::var_os("FLOWTOOLS_SYMDIR").map(PathBuf::from),
-    };
-    let load = |wanted: bool, file: &str| -> SymTable {
-        if !wanted {
-            return SymTable::default();
-        }
-        let Some(dir) = &dir else {
-            crate::cli::warn(format_args!(
-                "no symbol directory (set FLOWTOOLS_SYMDIR); {file} not loaded"
-            ));
-            return SymTable::default();
-        };
-        let path = dir.join(file);
-        match std::fs::read(&path) {
-            Ok(bytes) => match SymTable::parse(&String::from_utf8_lossy(&bytes)) {
-                Some(t) => t,
-                None => {
-                    crate::cli::warn(format_args!("{}: Missing field", path.display()));
-                    SymTable::default()
-                }
-            },
-            Err(e) => {
-                crate::cli::warn(format_args!("open({}): {e}", path.display()));
-                SymTable::default()
-            }
-        }
-    };
-    Symbols {
-        prot: load(want.prot, "ip-prot.sym"),
-        port: load(want.port, "tcp-port.sym"),
-        asn: load(want.asn, "asn.sym"),
     }
 }
 
@@ -782,6 +639,7 @@ mod tests {
     use super::*;
     use crate::timefmt::Zone;
     use chrono::FixedOffset;
+    use filterlang::SymbolTable;
 
     /// The first flow of small.ft.
     fn flow() -> Record {
@@ -827,17 +685,17 @@ mod tests {
     }
 
     fn test_symbols() -> Symbols {
-        Symbols {
-            prot: SymTable::parse("6 tcp\n17 udp\n").unwrap(),
-            port: SymTable::parse("2957 jmact5\n8080 webcache\n").unwrap(),
-            asn: SymTable::parse("0 IANA-RSVD-0\n64502 IANA-RSVD\n").unwrap(),
-        }
+        let table = |text: &str| SymbolTable::parse(text, "test").unwrap();
+        Symbols::empty()
+            .with_protocols(table("6 tcp\n17 udp\n"))
+            .with_ports(table("2957 jmact5\n8080 webcache\n"))
+            .with_asns(table("0 IANA-RSVD-0\n64502 IANA-RSVD\n"))
     }
 
     #[test]
     fn f0() {
         assert_eq!(
-            row(0, false, Symbols::default(), &flow()),
+            row(0, false, Symbols::empty(), &flow()),
             "0001 203.0.113.51     0002 192.0.2.223       06 b8d  1f90  2          80        \n"
         );
     }
@@ -845,7 +703,7 @@ mod tests {
     #[test]
     fn f1() {
         assert_eq!(
-            row(1, false, Symbols::default(), &flow()),
+            row(1, false, Symbols::empty(), &flow()),
             "0001 203.0.113.51     0002 192.0.2.223       06 b8d  1f90  2          80        \n \
              0706.16:46:10.432  0706.16:54:53.862    523.430 40  48 3f\n\n"
         );
@@ -858,7 +716,7 @@ mod tests {
         let mut b = Vec::new();
         for f in [1, 2] {
             assert!(matches!(
-                printer(f, false, Symbols::default()).write_row(&r, &mut b),
+                printer(f, false, Symbols::empty()).write_row(&r, &mut b),
                 Row::Bogus
             ));
         }
@@ -868,26 +726,26 @@ mod tests {
     #[test]
     fn f2_only_syn_candidates() {
         let mut r = flow();
-        assert_eq!(row(2, false, Symbols::default(), &r), "");
+        assert_eq!(row(2, false, Symbols::empty(), &r), "");
         r.tcp_flags = 0x02;
         assert_eq!(
-            row(2, false, Symbols::default(), &r),
+            row(2, false, Symbols::empty(), &r),
             "01  203.0.113.51     02  192.0.2.223     06 b8d  1f90 2          80        \n \
              0706.16:46:10.432  0706.16:54:53.862    523.430 40  48 02\n\n"
         );
         r.octets = 81;
-        assert_eq!(row(2, false, Symbols::default(), &r), "");
+        assert_eq!(row(2, false, Symbols::empty(), &r), "");
     }
 
     #[test]
     fn f3_plain_wide_and_names() {
         let r = flow();
         assert_eq!(
-            row(3, false, Symbols::default(), &r),
+            row(3, false, Symbols::empty(), &r),
             "203.0.113.51     192.0.2.223      6     2957     8080     80          2         \n"
         );
         assert_eq!(
-            row(3, true, Symbols::default(), &r),
+            row(3, true, Symbols::empty(), &r),
             "203.0.113.51     192.0.2.223      6      2957              8080              80          2         \n"
         );
         assert_eq!(
@@ -904,11 +762,11 @@ mod tests {
     fn f4_prefixes_and_as() {
         let mut r = flow();
         assert_eq!(
-            row(4, false, Symbols::default(), &r),
+            row(4, false, Symbols::empty(), &r),
             "203.0.113.51/24    192.0.2.223/24     6     64502  0      80          2         \n"
         );
         assert_eq!(
-            row(4, true, Symbols::default(), &r),
+            row(4, true, Symbols::empty(), &r),
             "0001 0002 203.0.113.51/24     192.0.2.223/24      6      64502             0                 80          2         \n"
         );
         assert_eq!(
@@ -919,15 +777,15 @@ mod tests {
         r.src_mask = 8;
         r.dst_addr = 0;
         r.dst_mask = 40;
-        assert!(row(4, false, Symbols::default(), &r).starts_with("10/8               0/0 "));
+        assert!(row(4, false, Symbols::empty(), &r).starts_with("10/8               0/0 "));
         r.src_addr = u32::from_be_bytes([10, 0, 1, 0]);
-        assert!(row(4, false, Symbols::default(), &r).starts_with("10.0.1/8 "));
+        assert!(row(4, false, Symbols::empty(), &r).starts_with("10.0.1/8 "));
     }
 
     #[test]
     fn f5() {
         assert_eq!(
-            row(5, false, Symbols::default(), &flow()),
+            row(5, false, Symbols::empty(), &flow()),
             "0706.16:46:10.432 0706.16:54:53.862 1     203.0.113.51    2957  2     \
              192.0.2.223     8080  6   7  2          80        \n"
         );
@@ -936,7 +794,7 @@ mod tests {
     #[test]
     fn f6() {
         assert_eq!(
-            row(6, false, Symbols::default(), &flow()),
+            row(6, false, Symbols::empty(), &flow()),
             " 203.0.113.51     192.0.2.223                      2                  80\n"
         );
     }
@@ -961,13 +819,13 @@ mod tests {
         };
         for f in 0..=6 {
             for wide in [false, true] {
-                let s = row(f, wide, Symbols::default(), &r);
+                let s = row(f, wide, Symbols::empty(), &r);
                 // Format 2 skips everything but SYN candidates.
                 assert!(f == 2 || s.ends_with('\n'), "format {f}");
             }
         }
         assert_eq!(
-            row(0, false, Symbols::default(), &r),
+            row(0, false, Symbols::empty(), &r),
             "ffff 255.255.255.255  ffff 255.255.255.255   ff ffff ffff  4294967295 4294967295\n"
         );
     }
@@ -992,18 +850,5 @@ mod tests {
         assert_eq!(default_format(&h), 11);
         h.export_version = Some(1005);
         assert_eq!(default_format(&h), 9);
-    }
-
-    #[test]
-    fn symbol_file_rules() {
-        let t = SymTable::parse(" \n# c\n  0 ip\n0 hopopt\n0x10 sixteen  \n010 eight\n").unwrap();
-        assert_eq!(t.get(0), Some("hopopt"));
-        assert_eq!(t.get(16), Some("sixteen"));
-        assert_eq!(t.get(8), Some("eight"));
-        assert_eq!(t.get(1), None);
-        assert!(SymTable::parse("5\n").is_none());
-        assert_eq!(strtoul("0x"), 0);
-        assert_eq!(strtoul("12ab"), 12);
-        assert_eq!(strtoul("99999999999999999999999"), u64::MAX);
     }
 }
