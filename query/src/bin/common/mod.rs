@@ -1,0 +1,52 @@
+//! Command-line pieces the fast-path tools share (clap stays in binaries).
+
+use std::path::PathBuf;
+
+use query::select::ScanOptions;
+
+/// Fast-path options: time window, selection, workers.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ScanArgs {
+    /// Only flows that started at or after TIME (e.g. "2026-11-22 03:00", RFC 3339, -1h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only flows that started before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// A flow-tools filter.cfg to take --filter from.
+    #[arg(long = "filter-file", value_name = "FILE")]
+    pub filter_file: Option<PathBuf>,
+    /// The filter definition to apply (from --filter-file).
+    #[arg(long, value_name = "DEF")]
+    pub filter: Option<String>,
+    /// An inline expression, e.g. '6 ne $protocol && 17 ne $protocol'.
+    #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+    pub expr: Option<String>,
+    /// Worker threads for file inputs (0 = all cores).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Directory of flow-tools symbol tables (else FLOWTOOLS_SYMDIR).
+    #[arg(long, value_name = "DIR")]
+    pub symdir: Option<PathBuf>,
+    /// Also read tmp- files that are still being written.
+    #[arg(long = "include-tmp")]
+    pub include_tmp: bool,
+}
+
+impl ScanArgs {
+    /// The library's options for these arguments and `inputs`.
+    pub fn options(&self, inputs: Vec<String>) -> ScanOptions {
+        ScanOptions {
+            inputs,
+            since: self.since.clone(),
+            until: self.until.clone(),
+            filter_file: self.filter_file.clone(),
+            filter: self.filter.clone(),
+            expr: self.expr.clone(),
+            vars: Vec::new(),
+            threads: self.threads,
+            symdir: self.symdir.clone(),
+            include_tmp: self.include_tmp,
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The fast path's shared machinery: which records a tool looks at
+//! (filter.cfg definition, inline expression, time window) and the files
+//! it reads them from.
+
+use std::path::{Path, PathBuf};
+
+use formats::ft::{self, FtHeader};
+
+use crate::input::{self, CollectOptions, Input, Window};
+use crate::Error;
+
+/// A compiled predicate over records: a filter.cfg definition, an inline
+/// expression, or both (both must permit).
+pub struct Selection {
+    filters: Vec<filterlang::Filter>,
+}
+
+impl Selection {
+    /// Whether the record passes.
+    #[inline]
+    pub fn matches(&self, r: &formats::Record) -> bool {
+        self.filters.iter().all(|f| f.matches(r))
+    }
+    /// A selection that passes everything.
+    pub fn all() -> Self {
+        Selection {
+            filters: Vec::new(),
+        }
+    }
+}
+
+/// Loads a filter.cfg definition and/or an inline expression. Config
+/// warnings go to stderr; errors come back worded for the user.
+pub fn load_selection(
+    config_file: Option<&std::path::Path>,
+    definition: Option<&str>,
+    expression: Option<&str>,
+    vars: &[(String, String)],
+    symdir: Option<&std::path::Path>,
+) -> Result<Selection, Error> {
+    let mut filters = Vec::new();
+    if let (Some(path), Some(def)) = (config_file, definition) {
+        let symbols = filterlang::Symbols::load(symdir).map_err(|e| Error::Msg(e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Msg(format!(
+                "{}: cannot read filter configuration: {}",
+                path.display(),
+                input::io_reason(&e)
+            ))
+        })?;
+        let name = path.to_string_lossy();
+        let (cfg, warnings) = filterlang::FilterConfig::parse(&text, &name, vars, &symbols)
+            .map_err(|e| Error::Msg(e.to_string()))?;
+        for w in warnings {
+            crate::cli::warn(w);
+        }
+        filters.push(cfg.definition(def).map_err(|e| Error::Msg(e.to_string()))?);
+    }
+    if let Some(expr) = expression {
+        filters.push(filterlang::compile_expr(expr).map_err(|e| Error::Msg(e.to_string()))?);
+    }
+    Ok(Selection { filters })
+}
+
+/// Options every fast-path tool shares (file arguments, time window,
+/// selection, workers).
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Files and directories; empty means the classic stdin stream.
+    pub inputs: Vec<String>,
+    /// `--since`: lower bound on flow start (absolute or relative).
+    pub since: Option<String>,
+    /// `--until`: upper bound on flow start (exclusive).
+    pub until: Option<String>,
+    /// `--filter-file`: a filter.cfg.
+    pub filter_file: Option<PathBuf>,
+    /// `--filter`: the definition to apply from it.
+    pub filter: Option<String>,
+    /// `-e`: inline expression.
+    pub expr: Option<String>,
+    /// `-v NAME=value` for the filter.cfg.
+    pub vars: Vec<(String, String)>,
+    /// `--threads`: workers, 0 = all cores.
+    pub threads: usize,
+    /// `--symdir`: symbol tables.
+    pub symdir: Option<PathBuf>,
+    /// `-a`: include `tmp-` files being written.
+    pub include_tmp: bool,
+}
+
+/// What [`prepare`] resolved from [`ScanOptions`].
+pub struct Prepared {
+    /// The files to read, in flow-cat order.
+    pub inputs: Vec<Input>,
+    /// The time window.
+    pub window: Window,
+    /// The record selection.
+    pub selection: Selection,
+    /// A header describing the inputs as one stream (flow-cat -p style).
+    pub header: FtHeader,
+}
+
+impl ScanOptions {
+    /// Whether the tool reads named files instead of stdin.
+    pub fn is_fast_path(&self) -> bool {
+        !self.inputs.is_empty()
+    }
+
+    /// Loads the selection (filter, expression) alone.
+    pub fn selection(&self) -> Result<Selection, Error> {
+        if self.filter.is_some() && self.filter_file.is_none() {
+            return Err(Error::Msg("--filter needs --filter-file FILE".into()));
+        }
+        load_selection(
+            self.filter_file.as_deref(),
+            self.filter.as_deref(),
+            self.expr.as_deref(),
+            &self.vars,
+            self.symdir.as_deref(),
+        )
+    }
+
+    /// Parses the time window.
+    pub fn window(&self) -> Result<Window, Error> {
+        let now = chrono::Utc::now().timestamp();
+        let parse = |s: &Option<String>, what: &str| -> Result<Option<i64>, Error> {
+            s.as_deref()
+                .map(|t| {
+                    crate::timeparse::parse_time(t, now)
+                        .map(|secs| secs * 1000)
+                        .map_err(|e| Error::Msg(format!("{what} {t}: {e}")))
+                })
+                .transpose()
+        };
+        Ok(Window {
+            since_ms: parse(&self.since, "--since")?,
+            until_ms: parse(&self.until, "--until")?,
+        })
+    }
+}
+
+/// Resolves options into inputs, window and selection; fails when no
+/// input is readable.
+pub fn prepare(o: &ScanOptions) -> Result<Prepared, Error> {
+    let selection = o.selection()?;
+    let window = o.window()?;
+    let opts = CollectOptions {
+        include_tmp: o.include_tmp,
+        global_sort: false,
+    };
+    let inputs: Vec<Input> = input::collect(&o.inputs, &opts)
+        .into_iter()
+        .flatten()
+        .collect();
+    if inputs.is_empty() {
+        return Err(Error::Msg("no readable flow file among the inputs".into()));
+    }
+    let header = stream_header(&inputs);
+    Ok(Prepared {
+        inputs,
+        window,
+        selection,
+        header,
+    })
+}
+
+/// One header for several inputs: export version of the first, capture
+/// span and counters summed, as `flow-cat -p` would write it.
+pub fn stream_header(inputs: &[Input]) -> FtHeader {
+    let sum = |f: fn(&FtHeader) -> Option<u32>| {
+        inputs
+            .iter()
+            .filter_map(|i| f(&i.header))
+            .fold(0u32, |a, b| a.wrapping_add(b))
+    };
+    let last = |f: fn(&FtHeader) -> Option<String>| inputs.iter().rev().find_map(|i| f(&i.header));
+    FtHeader {
+        byte_order: ft::ByteOrder::host(),
+        stream_version: 3,
+        export_version: Some(
+            inputs
+                .first()
+                .and_then(|i| i.header.export_version)
+                .unwrap_or(5),
+        ),
+        cap_start: inputs.iter().filter_map(|i| i.header.cap_start).min(),
+        cap_end: inputs.iter().filter_map(|i| i.header.cap_end).max(),
+        flags: Some(ft::FLAG_STREAMING | ft::FLAG_PRELOADED),
+        flow_count: Some(sum(|h| h.flow_count)),
+        flow_lost: Some(sum(|h| h.flow_lost)),
+        pkt_corrupt: Some(sum(|h| h.pkt_corrupt)),
+        seq_reset: inputs.iter().rev().find_map(|i| i.header.seq_reset),
+        hostname: last(|h| h.hostname.clone()),
+        comments: last(|h| h.comments.clone()),
+        ..FtHeader::default()
+    }
+}
+
+/// Reads `path` fully (for small config files).
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::Msg(format!("{}: {}", path.display(), input::io_reason(&e))))
+}
