@@ -178,13 +178,17 @@ impl FtHeader {
 #[derive(Debug, thiserror::Error)]
 pub enum FtError {
     /// Fewer than 4 bytes: empty input or not even a prefix.
-    #[error("short read while loading the header prefix ({got} of 4 bytes): empty or not a flow file")]
+    #[error(
+        "short read while loading the header prefix ({got} of 4 bytes): empty or not a flow file"
+    )]
     ShortPrefix {
         /// Bytes available.
         got: usize,
     },
     /// The first two bytes are not CF 10.
-    #[error("bad magic number {got0:#04x} {got1:#04x} (expected 0xcf 0x10): not a flow-tools file")]
+    #[error(
+        "bad magic number {got0:#04x} {got1:#04x} (expected 0xcf 0x10): not a flow-tools file"
+    )]
     BadMagic {
         /// First byte.
         got0: u8,
@@ -621,7 +625,10 @@ impl<R: Read> FtReader<R> {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && matches!(self.body, Body::Zlib(_)) => {
+                Err(e)
+                    if e.kind() == io::ErrorKind::UnexpectedEof
+                        && matches!(self.body, Body::Zlib(_)) =>
+                {
                     // An unfinished zlib stream: a truncated file, or a live
                     // tmp- file. Everything inflated so far is good.
                     self.eof = true;
@@ -654,7 +661,9 @@ impl<R: Read> FtReader<R> {
         let n = avail.min(max);
         let bo = self.header.byte_order;
         out.reserve(n);
-        for chunk in self.buf[self.start..self.start + n * V5_RECORD_LEN].chunks_exact(V5_RECORD_LEN) {
+        for chunk in
+            self.buf[self.start..self.start + n * V5_RECORD_LEN].chunks_exact(V5_RECORD_LEN)
+        {
             let arr: &[u8; V5_RECORD_LEN] = chunk.try_into().expect("chunks_exact");
             out.push(decode_v5(arr, bo));
         }
@@ -931,8 +940,14 @@ mod tests {
 
     #[test]
     fn header_errors() {
-        assert!(matches!(FtReader::new(&[][..]), Err(FtError::ShortPrefix { got: 0 })));
-        assert!(matches!(FtReader::new(&b"hello world"[..]), Err(FtError::BadMagic { .. })));
+        assert!(matches!(
+            FtReader::new(&[][..]),
+            Err(FtError::ShortPrefix { got: 0 })
+        ));
+        assert!(matches!(
+            FtReader::new(&b"hello world"[..]),
+            Err(FtError::BadMagic { .. })
+        ));
         assert!(matches!(
             FtReader::new(&[0xcf, 0x10, 1, 4, 8, 0, 0, 0][..]),
             Err(FtError::BadStreamVersion(4))
@@ -949,10 +964,18 @@ mod tests {
 
     #[test]
     fn header_rewrite_must_keep_size() {
-        let mut w = FtWriter::new(io::Cursor::new(Vec::new()), &header(ByteOrder::Little), None).unwrap();
+        let mut w = FtWriter::new(
+            io::Cursor::new(Vec::new()),
+            &header(ByteOrder::Little),
+            None,
+        )
+        .unwrap();
         w.write_all(&recs(1)).unwrap();
         let mut h = header(ByteOrder::Little);
         h.comments = Some("a much longer comment than before, which grows the header".into());
-        assert!(matches!(w.finish_rewrite(&h), Err(FtError::HeaderSizeChanged { .. })));
+        assert!(matches!(
+            w.finish_rewrite(&h),
+            Err(FtError::HeaderSizeChanged { .. })
+        ));
     }
 }

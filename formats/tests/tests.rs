@@ -10,7 +10,13 @@ use util::*;
 fn small_ft_files_decode_to_the_truth_in_every_variant() {
     let want = truth("small.truth.jsonl");
     assert_eq!(want.len(), 296);
-    for f in ["small.ft", "small-big.ft", "small-z9.ft", "small-cat.ft", "withtmp/ft-v05.2026-11-21.211920-0500"] {
+    for f in [
+        "small.ft",
+        "small-big.ft",
+        "small-z9.ft",
+        "small-cat.ft",
+        "withtmp/ft-v05.2026-11-21.211920-0500",
+    ] {
         assert_eq!(read_ft(f), want, "{f}");
     }
 }
@@ -44,7 +50,8 @@ fn bad_capture_decodes_to_the_truth() {
 
 #[test]
 fn live_tmp_file_is_a_header_without_done() {
-    let bytes = std::fs::read(golden_inputs().join("withtmp/tmp-v05.2026-11-21.211937-0500")).unwrap();
+    let bytes =
+        std::fs::read(golden_inputs().join("withtmp/tmp-v05.2026-11-21.211937-0500")).unwrap();
     let mut r = FtReader::new(&bytes[..]).unwrap();
     assert_eq!(r.header().flags() & ft::FLAG_DONE, 0);
     assert_eq!(r.header().cap_end, Some(0));
@@ -66,18 +73,30 @@ fn bad_inputs_give_errors_or_warnings_never_panics() {
             }
         }
     };
-    assert!(matches!(read("empty.ft"), Err(FtError::ShortPrefix { got: 0 })));
+    assert!(matches!(
+        read("empty.ft"),
+        Err(FtError::ShortPrefix { got: 0 })
+    ));
     assert!(matches!(read("badmagic.ft"), Err(FtError::BadMagic { .. })));
-    assert!(matches!(read("badversion.ft"), Err(FtError::BadStreamVersion(_))));
+    assert!(matches!(
+        read("badversion.ft"),
+        Err(FtError::BadStreamVersion(_))
+    ));
     assert!(matches!(read("notflow.txt"), Err(FtError::BadMagic { .. })));
-    assert!(matches!(read("trunc-header.ft"), Err(FtError::ShortHeader { .. })));
+    assert!(matches!(
+        read("trunc-header.ft"),
+        Err(FtError::ShortHeader { .. })
+    ));
     let small = truth("small.truth.jsonl");
     let (n, w) = read("trunc-uncompressed.ft").unwrap();
     assert!(n > 0 && n < small.len());
     assert!(matches!(w, Some(ft::FtWarning::PartialRecord { .. })));
     let (n, w) = read("trunc-compressed.ft").unwrap();
     assert!(n > 0 && n < small.len());
-    assert!(matches!(w, Some(ft::FtWarning::PartialInflatedRecord { .. })), "{w:?}");
+    assert!(
+        matches!(w, Some(ft::FtWarning::PartialInflatedRecord { .. })),
+        "{w:?}"
+    );
 }
 
 #[test]

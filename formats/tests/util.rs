@@ -27,7 +27,9 @@ pub fn truth(name: &str) -> Vec<Record> {
     let raw = std::fs::read(&path).unwrap();
     let text = if name.ends_with(".gz") {
         let mut s = String::new();
-        flate2::read::GzDecoder::new(&raw[..]).read_to_string(&mut s).unwrap();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_string(&mut s)
+            .unwrap();
         s
     } else {
         String::from_utf8(raw).unwrap()

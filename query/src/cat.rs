@@ -59,9 +59,16 @@ fn output_header(cfg: &CatConfig, inputs: &[&Input], to_file: bool) -> FtHeader 
         let start = inputs.iter().filter_map(|i| i.header.cap_start).min();
         let end = inputs.iter().filter_map(|i| i.header.cap_end).max();
         let sum = |f: fn(&FtHeader) -> Option<u32>| {
-            inputs.iter().filter_map(|i| f(&i.header)).fold(0u32, |a, b| a.wrapping_add(b))
+            inputs
+                .iter()
+                .filter_map(|i| f(&i.header))
+                .fold(0u32, |a, b| a.wrapping_add(b))
         };
-        h.cap_start = Some(if preload { start.unwrap_or(0) } else { u32::MAX });
+        h.cap_start = Some(if preload {
+            start.unwrap_or(0)
+        } else {
+            u32::MAX
+        });
         h.cap_end = Some(if preload { end.unwrap_or(0) } else { 0 });
         h.flow_count = Some(if preload { sum(|h| h.flow_count) } else { 0 });
         h.flow_lost = Some(if preload { sum(|h| h.flow_lost) } else { 0 });
@@ -164,7 +171,11 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
             out = Some(match &cfg.output {
                 Some(p) => {
                     let f = std::fs::File::create(p).map_err(|e| {
-                        Error::Msg(format!("{}: cannot create: {}", p.display(), input::io_reason(&e)))
+                        Error::Msg(format!(
+                            "{}: cannot create: {}",
+                            p.display(),
+                            input::io_reason(&e)
+                        ))
                     })?;
                     Out::File(FtWriter::new(f, &out_header, level)?)
                 }
@@ -197,8 +208,16 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
             let refs: Vec<&Input> = inputs.iter().collect();
             let preload = cfg.preload || cfg.t_low.is_some() || cfg.t_high.is_some();
             if !preload {
-                h.cap_start = refs.iter().filter_map(|i| i.header.cap_start).min().or(Some(0));
-                h.cap_end = refs.iter().filter_map(|i| i.header.cap_end).max().or(Some(0));
+                h.cap_start = refs
+                    .iter()
+                    .filter_map(|i| i.header.cap_start)
+                    .min()
+                    .or(Some(0));
+                h.cap_end = refs
+                    .iter()
+                    .filter_map(|i| i.header.cap_end)
+                    .max()
+                    .or(Some(0));
             }
             h.flow_count = Some(n as u32);
             let mut f = w.finish_rewrite(&h)?;
