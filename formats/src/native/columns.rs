@@ -1,0 +1,744 @@
+//! Codec 1 of a records block: per-block dictionaries plus byte planes,
+//! each plane its own zstd frame.
+//!
+//! Flow records are highly redundant across fields that travel together, so
+//! each block first factors them into small tables (see `FORMAT.md`):
+//!
+//! * `T0`, datagram tuples `(unix_secs, unix_nsecs, sys_uptime_ms, exporter,
+//!   engine_type, engine_id)`, numbered in order of first appearance; a
+//!   record stores the difference between its tuple number and the
+//!   previous record's (mostly 0);
+//! * `T1`, path tuples `(next_hop, input_if, output_if, src_mask, dst_mask,
+//!   src_as, dst_as)`, and `T2`, kind tuples `(protocol, tos, tcp_flags,
+//!   ports_swapped)`, numbered in order of first appearance;
+//! * `A`, the sorted distinct source and destination addresses, and `P`,
+//!   the sorted distinct "low" ports (`min(src_port, dst_port)`); records
+//!   store ranks in these, which keeps address pools together.
+//!
+//! The per-record columns are then split into byte planes (least
+//! significant first); every plane, and the table stream, is compressed as
+//! its own zstd frame so that each gets its own entropy tables (one frame
+//! for everything costs ~35% more on typical captures). A plane whose bytes
+//! are all equal is stored as that one byte.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::NativeError;
+use crate::Record;
+
+/// Per-record columns: (name, bytes). 40 planes in all.
+const COLUMNS: [(&str, usize); 11] = [
+    ("t0_delta", 4),
+    ("t1", 4),
+    ("t2", 4),
+    ("src", 4),
+    ("dst", 4),
+    ("port_lo", 2),
+    ("port_hi", 2),
+    ("packets", 4),
+    ("octets", 4),
+    ("duration", 4),
+    ("lag", 4),
+];
+
+/// Number of per-record byte planes.
+pub(crate) const NPLANES: usize = 40;
+
+/// Number of streams in a block: the table stream, then the planes.
+const NSTREAMS: usize = 1 + NPLANES;
+
+/// Bytes per entry of each table, in the table stream.
+const T0_BYTES: usize = 18;
+const T1_BYTES: usize = 14;
+const T2_BYTES: usize = 4;
+const TABLE_COUNTS: usize = 20;
+
+/// Stream storage modes.
+const MODE_RAW: u8 = 0;
+const MODE_ZSTD: u8 = 1;
+const MODE_CONST: u8 = 2;
+
+/// Records transposed at a time when decoding.
+const CHUNK: usize = 128;
+
+/// zstd minimum match length used by the writer.
+const MIN_MATCH: u32 = 7;
+
+/// Largest raw (decompressed) size of a block of `n` records.
+pub(crate) fn max_raw_len(n: usize) -> usize {
+    TABLE_COUNTS + n * (T0_BYTES + T1_BYTES + T2_BYTES + 2 * 4) + n.min(1 << 16) * 2 + n * NPLANES
+}
+
+/// Largest stored payload for a raw size: each stream is stored raw when
+/// zstd does not shrink it, plus the stream directory.
+pub(crate) fn max_stored_len(raw: usize) -> usize {
+    raw + NSTREAMS * 6
+}
+
+// ---------------------------------------------------------------------------
+// Hashing for the writer's tuple maps (std's SipHash is needlessly slow here).
+
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64)
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(i as u64)
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64)
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(26) ^ i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64)
+    }
+}
+
+type Map<K> = HashMap<K, u32, BuildHasherDefault<MixHasher>>;
+
+type T0 = (u32, u32, u32, u32, u8, u8);
+type T1 = (u32, u16, u16, u8, u8, u16, u16);
+type T2 = (u8, u8, u8, u8);
+
+fn t0_of(r: &Record) -> T0 {
+    (
+        r.unix_secs,
+        r.unix_nsecs,
+        r.sys_uptime_ms,
+        r.exporter,
+        r.engine_type,
+        r.engine_id,
+    )
+}
+
+fn t1_of(r: &Record) -> T1 {
+    (
+        r.next_hop,
+        r.input_if,
+        r.output_if,
+        r.src_mask,
+        r.dst_mask,
+        r.src_as,
+        r.dst_as,
+    )
+}
+
+fn t2_of(r: &Record) -> T2 {
+    (
+        r.protocol,
+        r.tos,
+        r.tcp_flags,
+        (r.src_port > r.dst_port) as u8,
+    )
+}
+
+/// Appends the `w` low byte planes of `vals`.
+fn put_planes(out: &mut Vec<u8>, vals: impl Iterator<Item = u32> + Clone, w: usize) {
+    for k in 0..w {
+        out.extend(vals.clone().map(|v| (v >> (8 * k)) as u8));
+    }
+}
+
+/// Reusable encoding state, owned by a writer.
+pub(crate) struct Encoder {
+    cctx: zstd::zstd_safe::CCtx<'static>,
+    t0: Map<T0>,
+    t1: Map<T1>,
+    t2: Map<T2>,
+    t0_list: Vec<T0>,
+    t1_list: Vec<T1>,
+    t2_list: Vec<T2>,
+    addrs: Vec<u32>,
+    ports: Vec<u16>,
+    port_rank: Vec<u16>,
+    cols: Vec<[u32; 11]>,
+    raw: Vec<u8>,
+    frame: Vec<u8>,
+}
+
+impl Encoder {
+    /// An encoder compressing at zstd `level` (validated by the writer).
+    pub(crate) fn new(level: i32) -> std::io::Result<Self> {
+        use zstd::zstd_safe::CParameter;
+        let mut cctx = zstd::zstd_safe::CCtx::create();
+        // Short matches in byte planes barely shrink them but cost decode
+        // time: only long matches (runs) are worth it; entropy coding does
+        // the rest.
+        for p in [
+            CParameter::CompressionLevel(level),
+            CParameter::MinMatch(MIN_MATCH),
+        ] {
+            cctx.set_parameter(p).map_err(|code| {
+                std::io::Error::other(format!(
+                    "zstd parameter rejected: {}",
+                    zstd::zstd_safe::get_error_name(code)
+                ))
+            })?;
+        }
+        Ok(Encoder {
+            cctx,
+            t0: Map::default(),
+            t1: Map::default(),
+            t2: Map::default(),
+            t0_list: Vec::new(),
+            t1_list: Vec::new(),
+            t2_list: Vec::new(),
+            addrs: Vec::new(),
+            ports: Vec::new(),
+            port_rank: vec![0; 1 << 16],
+            cols: Vec::new(),
+            raw: Vec::new(),
+            frame: Vec::new(),
+        })
+    }
+
+    /// Encodes `rs` (1..=MAX_BLOCK_RECORDS records), appending the stored
+    /// payload to `out`; returns the raw (decompressed) length.
+    pub(crate) fn encode(&mut self, rs: &[Record], out: &mut Vec<u8>) -> std::io::Result<usize> {
+        let n = rs.len();
+        self.t0.clear();
+        self.t1.clear();
+        self.t2.clear();
+        self.t0_list.clear();
+        self.t1_list.clear();
+        self.t2_list.clear();
+        self.addrs.clear();
+        self.ports.clear();
+        self.cols.clear();
+
+        // Dictionaries.
+        for r in rs {
+            self.addrs.push(r.src_addr);
+            self.addrs.push(r.dst_addr);
+            self.ports.push(r.src_port.min(r.dst_port));
+        }
+        self.addrs.sort_unstable();
+        self.addrs.dedup();
+        self.ports.sort_unstable();
+        self.ports.dedup();
+        for (i, &p) in self.ports.iter().enumerate() {
+            self.port_rank[p as usize] = i as u16;
+        }
+
+        // Per-record columns.
+        let mut prev_t0 = 0u32;
+        let mut last_t0: Option<(T0, u32)> = None;
+        for r in rs {
+            let k0 = t0_of(r);
+            let i0 = match last_t0 {
+                Some((t, i)) if t == k0 => i,
+                _ => {
+                    let next = self.t0_list.len() as u32;
+                    let i = *self.t0.entry(k0).or_insert(next);
+                    if i == next {
+                        self.t0_list.push(k0);
+                    }
+                    last_t0 = Some((k0, i));
+                    i
+                }
+            };
+            let k1 = t1_of(r);
+            let next = self.t1_list.len() as u32;
+            let i1 = *self.t1.entry(k1).or_insert(next);
+            if i1 == next {
+                self.t1_list.push(k1);
+            }
+            let k2 = t2_of(r);
+            let next = self.t2_list.len() as u32;
+            let i2 = *self.t2.entry(k2).or_insert(next);
+            if i2 == next {
+                self.t2_list.push(k2);
+            }
+            let rank = |a: u32| self.addrs.binary_search(&a).unwrap_or(0) as u32;
+            let lo = r.src_port.min(r.dst_port);
+            let hi = r.src_port.max(r.dst_port);
+            self.cols.push([
+                i0.wrapping_sub(prev_t0),
+                i1,
+                i2,
+                rank(r.src_addr),
+                rank(r.dst_addr),
+                self.port_rank[lo as usize] as u32,
+                hi as u32,
+                r.packets,
+                r.octets,
+                r.last_uptime_ms.wrapping_sub(r.first_uptime_ms),
+                r.sys_uptime_ms.wrapping_sub(r.last_uptime_ms),
+            ]);
+            prev_t0 = i0;
+        }
+
+        // The table stream.
+        let raw = &mut self.raw;
+        raw.clear();
+        for k in [
+            self.t0_list.len(),
+            self.t1_list.len(),
+            self.t2_list.len(),
+            self.addrs.len(),
+            self.ports.len(),
+        ] {
+            raw.extend_from_slice(&(k as u32).to_le_bytes());
+        }
+        let t0 = &self.t0_list;
+        let deltas = |f: fn(&T0) -> u32| {
+            t0.iter()
+                .scan(0u32, move |p, t| {
+                    let v = f(t).wrapping_sub(*p);
+                    *p = f(t);
+                    Some(v)
+                })
+                .collect::<Vec<u32>>()
+        };
+        put_planes(raw, deltas(|t| t.0).into_iter(), 4);
+        put_planes(raw, deltas(|t| t.1).into_iter(), 4);
+        put_planes(raw, deltas(|t| t.2).into_iter(), 4);
+        put_planes(raw, t0.iter().map(|t| t.3), 4);
+        put_planes(raw, t0.iter().map(|t| t.4 as u32), 1);
+        put_planes(raw, t0.iter().map(|t| t.5 as u32), 1);
+        let t1 = &self.t1_list;
+        put_planes(raw, t1.iter().map(|t| t.0), 4);
+        put_planes(raw, t1.iter().map(|t| t.1 as u32), 2);
+        put_planes(raw, t1.iter().map(|t| t.2 as u32), 2);
+        put_planes(raw, t1.iter().map(|t| t.3 as u32), 1);
+        put_planes(raw, t1.iter().map(|t| t.4 as u32), 1);
+        put_planes(raw, t1.iter().map(|t| t.5 as u32), 2);
+        put_planes(raw, t1.iter().map(|t| t.6 as u32), 2);
+        let t2 = &self.t2_list;
+        put_planes(raw, t2.iter().map(|t| t.0 as u32), 1);
+        put_planes(raw, t2.iter().map(|t| t.1 as u32), 1);
+        put_planes(raw, t2.iter().map(|t| t.2 as u32), 1);
+        put_planes(raw, t2.iter().map(|t| t.3 as u32), 1);
+        let a = &self.addrs;
+        put_planes(
+            raw,
+            (0..a.len()).map(|i| a[i].wrapping_sub(if i == 0 { 0 } else { a[i - 1] })),
+            4,
+        );
+        let p = &self.ports;
+        put_planes(
+            raw,
+            (0..p.len()).map(|i| p[i].wrapping_sub(if i == 0 { 0 } else { p[i - 1] }) as u32),
+            2,
+        );
+        let table_len = raw.len();
+
+        // The planes.
+        for (c, &(_, w)) in COLUMNS.iter().enumerate() {
+            put_planes(raw, self.cols.iter().map(|v| v[c]), w);
+        }
+        let raw_len = raw.len();
+
+        // Stream directory, then the streams.
+        let mut dir = Vec::with_capacity(NSTREAMS * 6);
+        self.frame.clear();
+        let mut start = 0;
+        for s in 0..NSTREAMS {
+            let len = if s == 0 { table_len } else { n };
+            let data = &self.raw[start..start + len];
+            start += len;
+            let at = self.frame.len();
+            let mode = if len > 0 && data.iter().all(|&b| b == data[0]) {
+                self.frame.push(data[0]);
+                MODE_CONST
+            } else {
+                self.frame
+                    .resize(at + zstd::zstd_safe::compress_bound(len), 0);
+                let clen = self
+                    .cctx
+                    .compress2(&mut self.frame[at..], data)
+                    .map_err(|code| {
+                        std::io::Error::other(format!(
+                            "zstd compression failed: {}",
+                            zstd::zstd_safe::get_error_name(code)
+                        ))
+                    })?;
+                if clen < len - len / 16 {
+                    self.frame.truncate(at + clen);
+                    MODE_ZSTD
+                } else {
+                    self.frame.truncate(at);
+                    self.frame.extend_from_slice(data);
+                    MODE_RAW
+                }
+            };
+            dir.push(mode);
+            put_varint(&mut dir, (self.frame.len() - at) as u32);
+        }
+        out.extend_from_slice(&dir);
+        out.extend_from_slice(&self.frame);
+        Ok(raw_len)
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 u32 at `*pos`.
+fn get_varint(b: &[u8], pos: &mut usize) -> Option<u32> {
+    let mut v = 0u32;
+    for shift in [0, 7, 14, 21, 28] {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        let bits = (byte & 0x7f) as u32;
+        if shift == 28 && bits > 0x0f {
+            return None;
+        }
+        v |= bits << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// Decoding.
+
+/// One datagram tuple, decoded.
+#[derive(Clone, Copy, Default)]
+struct D0 {
+    secs: u32,
+    nsecs: u32,
+    uptime: u32,
+    exporter: u32,
+    engine_type: u8,
+    engine_id: u8,
+}
+
+#[derive(Clone, Copy, Default)]
+struct D1 {
+    next_hop: u32,
+    input_if: u16,
+    output_if: u16,
+    src_mask: u8,
+    dst_mask: u8,
+    src_as: u16,
+    dst_as: u16,
+}
+
+#[derive(Clone, Copy, Default)]
+struct D2 {
+    protocol: u8,
+    tos: u8,
+    tcp_flags: u8,
+    swapped: bool,
+}
+
+/// Reusable decoding state: decompression buffer, tables, zstd context.
+///
+/// [`super::NativeFile::decode_block`] keeps one per thread; hold your own
+/// and call [`super::NativeFile::decode_block_with`] to control it.
+pub struct Scratch {
+    raw: Vec<u8>,
+    t0: Vec<D0>,
+    t1: Vec<D1>,
+    t2: Vec<D2>,
+    addrs: Vec<u32>,
+    ports: Vec<u16>,
+    dctx: zstd::zstd_safe::DCtx<'static>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("raw_capacity", &self.raw.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scratch {
+    /// A fresh scratch (allocates a zstd context; buffers grow on use).
+    pub fn new() -> Self {
+        Scratch {
+            raw: Vec::new(),
+            t0: Vec::new(),
+            t1: Vec::new(),
+            t2: Vec::new(),
+            addrs: Vec::new(),
+            ports: Vec::new(),
+            dctx: zstd::zstd_safe::DCtx::create(),
+        }
+    }
+}
+
+/// Little-endian value of `w` planes of `k` entries starting at `at`.
+#[inline]
+fn plane_val(b: &[u8], at: usize, k: usize, i: usize, w: usize) -> u32 {
+    let mut v = 0u32;
+    for j in 0..w {
+        v |= (b[at + j * k + i] as u32) << (8 * j);
+    }
+    v
+}
+
+/// Decompresses and decodes the payload of the block at `offset` (already
+/// checksummed), appending its `n` records to `out`.
+pub(crate) fn decode(
+    payload: &[u8],
+    offset: u64,
+    n: usize,
+    raw_len: usize,
+    scratch: &mut Scratch,
+    out: &mut Vec<Record>,
+) -> Result<(), NativeError> {
+    let malformed = |what| NativeError::Malformed { what, offset };
+    let planes_len = n * NPLANES;
+    if n == 0 || raw_len > max_raw_len(n) || raw_len < TABLE_COUNTS + planes_len {
+        return Err(malformed("block raw length"));
+    }
+    let table_len = raw_len - planes_len;
+
+    // Stream directory.
+    let mut pos = 0;
+    let mut dir = [(0u8, 0usize); NSTREAMS];
+    for d in dir.iter_mut() {
+        let mode = *payload.get(pos).ok_or(malformed("stream directory"))?;
+        pos += 1;
+        let len = get_varint(payload, &mut pos).ok_or(malformed("stream directory"))?;
+        *d = (mode, len as usize);
+    }
+    let total: usize = dir.iter().map(|d| d.1).sum();
+    if payload.len() - pos != total {
+        return Err(malformed("stream directory (lengths do not add up)"));
+    }
+
+    // Streams into one raw buffer.
+    let raw = &mut scratch.raw;
+    if raw.len() < raw_len {
+        raw.resize(raw_len, 0);
+    }
+    let mut at = 0;
+    for (s, &(mode, len)) in dir.iter().enumerate() {
+        let slot_len = if s == 0 { table_len } else { n };
+        let src = &payload[pos..pos + len];
+        pos += len;
+        let slot = &mut raw[at..at + slot_len];
+        at += slot_len;
+        match mode {
+            MODE_RAW if len == slot_len => slot.copy_from_slice(src),
+            MODE_CONST if len == 1 => slot.fill(src[0]),
+            MODE_ZSTD => {
+                let got =
+                    scratch
+                        .dctx
+                        .decompress(slot, src)
+                        .map_err(|code| NativeError::Decompress {
+                            offset,
+                            reason: zstd::zstd_safe::get_error_name(code).to_string(),
+                        })?;
+                if got != slot_len {
+                    return Err(malformed("block stream (wrong decompressed length)"));
+                }
+            }
+            _ => return Err(malformed("block stream mode")),
+        }
+    }
+    let raw = &raw[..raw_len];
+
+    // Tables.
+    let (tables, planes) = raw.split_at(table_len);
+    let count = |i: usize| {
+        u32::from_le_bytes([
+            tables[4 * i],
+            tables[4 * i + 1],
+            tables[4 * i + 2],
+            tables[4 * i + 3],
+        ]) as usize
+    };
+    let (k0, k1, k2, ka, kp) = (count(0), count(1), count(2), count(3), count(4));
+    if k0 > n || k1 > n || k2 > n || ka > 2 * n || kp > n.min(1 << 16) {
+        return Err(malformed("block tables (counts)"));
+    }
+    let expect = TABLE_COUNTS + k0 * T0_BYTES + k1 * T1_BYTES + k2 * T2_BYTES + ka * 4 + kp * 2;
+    if expect != table_len {
+        return Err(malformed("block tables (length)"));
+    }
+    let mut at = TABLE_COUNTS;
+    let mut col = |k: usize, w: usize| {
+        let c = at;
+        at += k * w;
+        c
+    };
+    let (c_secs, c_nsecs, c_up, c_exp, c_et, c_ei) = (
+        col(k0, 4),
+        col(k0, 4),
+        col(k0, 4),
+        col(k0, 4),
+        col(k0, 1),
+        col(k0, 1),
+    );
+    scratch.t0.clear();
+    let mut prev = D0::default();
+    for i in 0..k0 {
+        let d = D0 {
+            secs: prev.secs.wrapping_add(plane_val(tables, c_secs, k0, i, 4)),
+            nsecs: prev
+                .nsecs
+                .wrapping_add(plane_val(tables, c_nsecs, k0, i, 4)),
+            uptime: prev.uptime.wrapping_add(plane_val(tables, c_up, k0, i, 4)),
+            exporter: plane_val(tables, c_exp, k0, i, 4),
+            engine_type: tables[c_et + i],
+            engine_id: tables[c_ei + i],
+        };
+        scratch.t0.push(d);
+        prev = d;
+    }
+    let (c_nh, c_in, c_out, c_sm, c_dm, c_sas, c_das) = (
+        col(k1, 4),
+        col(k1, 2),
+        col(k1, 2),
+        col(k1, 1),
+        col(k1, 1),
+        col(k1, 2),
+        col(k1, 2),
+    );
+    scratch.t1.clear();
+    scratch.t1.extend((0..k1).map(|i| D1 {
+        next_hop: plane_val(tables, c_nh, k1, i, 4),
+        input_if: plane_val(tables, c_in, k1, i, 2) as u16,
+        output_if: plane_val(tables, c_out, k1, i, 2) as u16,
+        src_mask: tables[c_sm + i],
+        dst_mask: tables[c_dm + i],
+        src_as: plane_val(tables, c_sas, k1, i, 2) as u16,
+        dst_as: plane_val(tables, c_das, k1, i, 2) as u16,
+    }));
+    let c2 = col(k2, 4);
+    scratch.t2.clear();
+    scratch.t2.extend((0..k2).map(|i| D2 {
+        protocol: tables[c2 + i],
+        tos: tables[c2 + k2 + i],
+        tcp_flags: tables[c2 + 2 * k2 + i],
+        swapped: tables[c2 + 3 * k2 + i] != 0,
+    }));
+    let ca = col(ka, 4);
+    scratch.addrs.clear();
+    let a = &tables[ca..ca + 4 * ka];
+    let (a0, rest) = a.split_at(ka);
+    let (a1, rest) = rest.split_at(ka);
+    let (a2, a3) = rest.split_at(ka);
+    let mut acc = 0u32;
+    scratch.addrs.extend(
+        a0.iter()
+            .zip(a1)
+            .zip(a2)
+            .zip(a3)
+            .map(|(((&b0, &b1), &b2), &b3)| {
+                acc = acc.wrapping_add(u32::from_le_bytes([b0, b1, b2, b3]));
+                acc
+            }),
+    );
+    let cp = col(kp, 2);
+    scratch.ports.clear();
+    let mut p = 0u16;
+    for i in 0..kp {
+        p = p.wrapping_add(plane_val(tables, cp, kp, i, 2) as u16);
+        scratch.ports.push(p);
+    }
+
+    // Records, CHUNK at a time: first each column's planes are combined
+    // into a small u32 array (vectorisable), then records are assembled.
+    let (t0, t1, t2) = (&scratch.t0[..], &scratch.t1[..], &scratch.t2[..]);
+    let (addrs, ports) = (&scratch.addrs[..], &scratch.ports[..]);
+    let mut v = [[0u32; CHUNK]; COLUMNS.len()];
+    out.reserve(n);
+    let start_len = out.len();
+    let mut i0 = 0u32;
+    let mut done = 0;
+    while done < n {
+        let len = CHUNK.min(n - done);
+        let mut p = 0;
+        for (c, &(_, w)) in COLUMNS.iter().enumerate() {
+            let plane = |k: usize| &planes[(p + k) * n + done..][..len];
+            let dst = &mut v[c][..len];
+            if w == 2 {
+                for ((d, &b0), &b1) in dst.iter_mut().zip(plane(0)).zip(plane(1)) {
+                    *d = b0 as u32 | (b1 as u32) << 8;
+                }
+            } else {
+                for ((((d, &b0), &b1), &b2), &b3) in dst
+                    .iter_mut()
+                    .zip(plane(0))
+                    .zip(plane(1))
+                    .zip(plane(2))
+                    .zip(plane(3))
+                {
+                    *d = u32::from_le_bytes([b0, b1, b2, b3]);
+                }
+            }
+            p += w;
+        }
+        let [c_t0, c_t1, c_t2, c_src, c_dst, c_lo, c_hi, c_pk, c_oc, c_dur, c_lag] = &v;
+        for j in 0..len {
+            let j = j % CHUNK; // proves the bound for the indexing below
+            i0 = i0.wrapping_add(c_t0[j]);
+            let (Some(d0), Some(d1), Some(d2), Some(&src), Some(&dst), Some(&lo)) = (
+                t0.get(i0 as usize),
+                t1.get(c_t1[j] as usize),
+                t2.get(c_t2[j] as usize),
+                addrs.get(c_src[j] as usize),
+                addrs.get(c_dst[j] as usize),
+                ports.get(c_lo[j] as usize),
+            ) else {
+                out.truncate(start_len);
+                return Err(malformed("block columns (table index out of range)"));
+            };
+            let hi = c_hi[j] as u16;
+            let (src_port, dst_port) = if d2.swapped { (hi, lo) } else { (lo, hi) };
+            let last = d0.uptime.wrapping_sub(c_lag[j]);
+            out.push(Record {
+                unix_secs: d0.secs,
+                unix_nsecs: d0.nsecs,
+                sys_uptime_ms: d0.uptime,
+                exporter: d0.exporter,
+                src_addr: src,
+                dst_addr: dst,
+                next_hop: d1.next_hop,
+                input_if: d1.input_if,
+                output_if: d1.output_if,
+                packets: c_pk[j],
+                octets: c_oc[j],
+                first_uptime_ms: last.wrapping_sub(c_dur[j]),
+                last_uptime_ms: last,
+                src_port,
+                dst_port,
+                protocol: d2.protocol,
+                tos: d2.tos,
+                tcp_flags: d2.tcp_flags,
+                engine_type: d0.engine_type,
+                engine_id: d0.engine_id,
+                src_mask: d1.src_mask,
+                dst_mask: d1.dst_mask,
+                src_as: d1.src_as,
+                dst_as: d1.dst_as,
+            });
+        }
+        done += len;
+    }
+    Ok(())
+}
