@@ -1,0 +1,7 @@
+//! `conntrack -E` lines must never panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = import::conntrack::parse(data);
+});
