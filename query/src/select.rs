@@ -11,6 +11,7 @@ use crate::Error;
 
 /// A compiled predicate over records: a filter.cfg definition, an inline
 /// expression, or both (both must permit).
+#[derive(Clone, Debug)]
 pub struct Selection {
     filters: Vec<filterlang::Filter>,
 }
@@ -26,6 +27,10 @@ impl Selection {
         Selection {
             filters: Vec::new(),
         }
+    }
+    /// True when nothing is filtered out.
+    pub fn is_all(&self) -> bool {
+        self.filters.is_empty()
     }
 }
 
@@ -200,4 +205,120 @@ pub fn stream_header(inputs: &[Input]) -> FtHeader {
 pub fn read_text(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path)
         .map_err(|e| Error::Msg(format!("{}: {}", path.display(), input::io_reason(&e))))
+}
+
+/// The records of prepared inputs, in flow-cat order, restricted to the
+/// window and selection: the sequential fast path (flow-print, flow-dump),
+/// whose output order must equal the pipe's.
+pub struct ChainSource {
+    prepared: Prepared,
+    next: usize,
+    current: Option<Box<dyn input::RecordSource>>,
+    buf: Vec<formats::Record>,
+}
+
+impl ChainSource {
+    /// Starts at the first input.
+    pub fn new(prepared: Prepared) -> Self {
+        ChainSource {
+            prepared,
+            next: 0,
+            current: None,
+            buf: Vec::with_capacity(input::BATCH),
+        }
+    }
+}
+
+impl input::RecordSource for ChainSource {
+    fn header(&self) -> &FtHeader {
+        &self.prepared.header
+    }
+    fn next_batch(&mut self, out: &mut Vec<formats::Record>) -> Result<usize, Error> {
+        loop {
+            if self.current.is_none() {
+                let Some(inp) = self.prepared.inputs.get(self.next) else {
+                    return Ok(0);
+                };
+                self.next += 1;
+                if !self.prepared.window.may_hold_file(&inp.header) {
+                    continue;
+                }
+                match input::open(inp) {
+                    Ok(s) => self.current = Some(s),
+                    Err(e) => {
+                        crate::cli::warn(format!("{}: {e}; ignoring this file", inp.display));
+                        continue;
+                    }
+                }
+            }
+            let src = self.current.as_mut().expect("set above");
+            self.buf.clear();
+            let n = match src.next_batch(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let name = &self.prepared.inputs[self.next - 1].display;
+                    crate::cli::warn(format!("{name}: {e}"));
+                    0
+                }
+            };
+            if n == 0 {
+                self.current = None;
+                continue;
+            }
+            let before = out.len();
+            let (w, s) = (&self.prepared.window, &self.prepared.selection);
+            out.extend(self.buf.iter().filter(|r| w.contains(r) && s.matches(r)));
+            if out.len() > before {
+                return Ok(out.len() - before);
+            }
+        }
+    }
+}
+
+/// Opens what a reading tool should read: the stdin stream when no file
+/// is named (then only the selection applies), else the prepared files.
+pub fn open_source(o: &ScanOptions) -> Result<Box<dyn input::RecordSource>, Error> {
+    if o.is_fast_path() {
+        return Ok(Box::new(ChainSource::new(prepare(o)?)));
+    }
+    let window = o.window()?;
+    let selection = o.selection()?;
+    let stdin = input::open_stdin()?;
+    if window.is_open() && selection.is_all() {
+        return Ok(Box::new(stdin));
+    }
+    Ok(Box::new(FilteredSource {
+        inner: stdin,
+        window,
+        selection,
+        buf: Vec::with_capacity(input::BATCH),
+    }))
+}
+
+/// A stream restricted to a window and selection.
+struct FilteredSource<S: input::RecordSource> {
+    inner: S,
+    window: Window,
+    selection: Selection,
+    buf: Vec<formats::Record>,
+}
+
+impl<S: input::RecordSource> input::RecordSource for FilteredSource<S> {
+    fn header(&self) -> &FtHeader {
+        self.inner.header()
+    }
+    fn next_batch(&mut self, out: &mut Vec<formats::Record>) -> Result<usize, Error> {
+        loop {
+            self.buf.clear();
+            if self.inner.next_batch(&mut self.buf)? == 0 {
+                return Ok(0);
+            }
+            let before = out.len();
+            let (w, s) = (&self.window, &self.selection);
+            out.extend(self.buf.iter().filter(|r| w.contains(r) && s.matches(r)));
+            if out.len() > before {
+                return Ok(out.len() - before);
+            }
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //!
 //! `flow-print [-hlnpw] [-c char] [-d N] [-f format] < stream`, parsed the
 //! way flow-tools' getopt loop does: `-h` and unknown options print the
-//! usage and exit 0, a positional argument is an error (exit 1).
+//! usage and exit 0. As an extension, files and directories may be named
+//! instead of the stream, with `--since/--until`, `--filter-file/--filter`
+//! and `-e`.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -12,7 +14,9 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
 use query::print::{self, PrintConfig};
-use query::{cli, input, Error};
+use query::{cli, select};
+
+mod common;
 
 const USAGE: &str = "Usage: flow-print [-hlnpw] [-d debug_level] [-f format]\n";
 
@@ -48,7 +52,10 @@ struct Args {
     /// Output format number.
     #[arg(short = 'f', allow_hyphen_values = true)]
     format: Option<OsString>,
-    /// flow-print reads stdin only; any of these is an error.
+    /// Fast path: time window, filter, expression.
+    #[command(flatten)]
+    scan: common::ScanArgs,
+    /// Files or directories to read (extension; default: the stream on stdin).
     extra: Vec<OsString>,
 }
 
@@ -109,12 +116,6 @@ fn main() -> ExitCode {
             usage();
             return Ok(ExitCode::SUCCESS);
         }
-        if let Some(first) = args.extra.first() {
-            return Err(Error::Msg(format!(
-                "Extra arguments starting with {}.",
-                first.to_string_lossy()
-            )));
-        }
         let comment_char = args
             .comment
             .as_ref()
@@ -127,12 +128,17 @@ fn main() -> ExitCode {
             header: args.header,
             comment_char,
             line_flush: args.line_flush,
-            symbol_dir: None,
+            symbol_dir: args.scan.symdir.clone(),
         };
         print::check_format(cfg.format)?;
-        let mut src = input::open_stdin()?;
+        let inputs = args
+            .extra
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mut src = select::open_source(&args.scan.options(inputs))?;
         let mut out = cli::stdout();
-        let code = print::run(&cfg, &mut src, &mut out)?;
+        let code = print::run(&cfg, src.as_mut(), &mut out)?;
         out.flush()?;
         Ok(code)
     })
