@@ -61,6 +61,9 @@ pub fn open_stdin() -> Result<FtSource<std::io::StdinLock<'static>>, Error> {
     FtSource::new(std::io::stdin().lock())
 }
 
+/// A mapped native file shared by the workers of a scan.
+pub type SharedNative = Arc<NativeFile<Mmap>>;
+
 /// One input named on a command line, after its header was read.
 #[derive(Debug)]
 pub struct Input {
@@ -71,7 +74,7 @@ pub struct Input {
     /// The stream header (for native files, an ft view of their header).
     pub header: FtHeader,
     /// The opened native file, when the input is one.
-    pub native: Option<Arc<NativeFile<Mmap>>>,
+    pub native: Option<SharedNative>,
 }
 
 /// How command-line arguments become inputs (flow-cat's rules, spec §5).
@@ -83,7 +86,7 @@ pub struct CollectOptions {
     pub global_sort: bool,
 }
 
-fn header_of_file(path: &std::path::Path) -> Result<(FtHeader, Option<Arc<NativeFile<Mmap>>>), Error> {
+fn header_of_file(path: &std::path::Path) -> Result<(FtHeader, Option<SharedNative>), Error> {
     let mut f = std::fs::File::open(path)?;
     let mut magic = [0u8; 8];
     let n = read_prefix(&mut f, &mut magic)?;
@@ -124,7 +127,13 @@ pub fn native_ft_view(h: &NativeHeader) -> FtHeader {
         export_version: Some(h.export_version),
         cap_start: Some(h.cap_start),
         cap_end: Some(h.cap_end),
-        flags: Some(if h.complete { formats::ft::FLAG_DONE } else { 0 } | formats::ft::FLAG_COMPRESS),
+        flags: Some(
+            if h.complete {
+                formats::ft::FLAG_DONE
+            } else {
+                0
+            } | formats::ft::FLAG_COMPRESS,
+        ),
         flow_count: Some(clamp(h.flows)),
         flow_lost: Some(clamp(h.lost_flows)),
         pkt_corrupt: Some(clamp(h.corrupt_packets)),
@@ -135,12 +144,20 @@ pub fn native_ft_view(h: &NativeHeader) -> FtHeader {
     }
 }
 
-fn scan_dir(dir: &std::path::Path, opts: &CollectOptions, out: &mut Vec<std::path::PathBuf>, depth: usize) {
+fn scan_dir(
+    dir: &std::path::Path,
+    opts: &CollectOptions,
+    out: &mut Vec<std::path::PathBuf>,
+    depth: usize,
+) {
     if depth > 50 {
         return;
     }
     let Ok(rd) = std::fs::read_dir(dir) else {
-        crate::cli::warn(format!("{}: cannot read directory; skipping it", dir.display()));
+        crate::cli::warn(format!(
+            "{}: cannot read directory; skipping it",
+            dir.display()
+        ));
         return;
     };
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
@@ -183,7 +200,10 @@ pub fn collect(args: &[String], opts: &CollectOptions) -> Vec<Vec<Input>> {
         let mut files = Vec::new();
         match std::fs::metadata(&p) {
             Err(e) => {
-                crate::cli::warn(format!("{arg}: cannot open: {}; skipping it", io_reason(&e)));
+                crate::cli::warn(format!(
+                    "{arg}: cannot open: {}; skipping it",
+                    io_reason(&e)
+                ));
                 continue;
             }
             Ok(m) if m.is_dir() => scan_dir(&p, opts, &mut files, 0),
@@ -244,7 +264,10 @@ pub fn open(input: &Input) -> Result<Box<dyn RecordSource>, Error> {
         None => Ok(Box::new(open_stdin()?)),
         Some(p) => {
             let f = std::fs::File::open(p)?;
-            Ok(Box::new(FtSource::new(std::io::BufReader::with_capacity(256 * 1024, f))?))
+            Ok(Box::new(FtSource::new(std::io::BufReader::with_capacity(
+                256 * 1024,
+                f,
+            ))?))
         }
     }
 }
@@ -354,12 +377,19 @@ where
         }
         match &inp.native {
             Some(nf) => units.extend(
-                nf.blocks().iter().filter(|b| window.may_hold(b)).map(|b| Unit::Block(i, *b)),
+                nf.blocks()
+                    .iter()
+                    .filter(|b| window.may_hold(b))
+                    .map(|b| Unit::Block(i, *b)),
             ),
             None => units.push(Unit::Whole(i)),
         }
     }
-    let run_unit = |acc: &mut A, seq: usize, u: &Unit, buf: &mut Vec<Record>, kept: &mut Vec<Record>| {
+    let run_unit = |acc: &mut A,
+                    seq: usize,
+                    u: &Unit,
+                    buf: &mut Vec<Record>,
+                    kept: &mut Vec<Record>| {
         let base = (seq as u64) << 32;
         let mut pos = 0u64;
         let mut emit = |acc: &mut A, buf: &mut Vec<Record>, kept: &mut Vec<Record>| {
@@ -393,7 +423,9 @@ where
                         }
                     }
                 },
-                Err(e) => crate::cli::warn(format!("{}: {e}; ignoring this file", inputs[*i].display)),
+                Err(e) => {
+                    crate::cli::warn(format!("{}: {e}; ignoring this file", inputs[*i].display))
+                }
             },
         }
     };
