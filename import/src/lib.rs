@@ -13,7 +13,7 @@
 //! from the NAT rows stored in the written files.
 //!
 //! The parsers do no I/O and never panic on any input; only [`run`] and
-//! [`write`] touch files. Command-line parsing lives in the binaries.
+//! [`mod@write`] touch files. Command-line parsing lives in the binaries.
 #![deny(missing_docs)]
 
 use std::path::PathBuf;

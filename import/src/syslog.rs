@@ -175,11 +175,11 @@ fn rfc3339(s: &[u8]) -> Option<(i64, usize)> {
             0
         }
         Some(&c @ (b'+' | b'-')) => {
-            let hh = digits(&s[i + 1..], 2)? as i64;
+            let hh = digits(s.get(i + 1..)?, 2)? as i64;
             let (mm, len) = if s.get(i + 3) == Some(&b':') {
-                (digits(&s[i + 4..], 2)? as i64, 6)
+                (digits(s.get(i + 4..)?, 2)? as i64, 6)
             } else {
-                (digits(&s[i + 3..], 2)? as i64, 5)
+                (digits(s.get(i + 3..)?, 2)? as i64, 5)
             };
             i += len;
             let o = hh * 3600 + mm * 60;
@@ -589,7 +589,9 @@ pub fn resolve_years(stamps: &[(u8, u8, u32, u32)], anchor_naive: i64) -> Vec<i6
     for i in (0..stamps.len()).rev() {
         let (m, d, s, us) = stamps[i];
         let mut best: Option<(i64, i64)> = None;
-        for y in ry - 4..=ry + 4 {
+        // Feb 29 may need the nearest leap year; other dates are within ±1
+        let span = if m == 2 && d == 29 { 4 } else { 1 };
+        for y in ry - span..=ry + span {
             if let Some(t) = place(y, m, d, s, us) {
                 if best.is_none_or(|(_, bt)| (t - rt).abs() < (bt - rt).abs()) {
                     best = Some((y, t));
@@ -659,6 +661,8 @@ mod tests {
         let h = parse_header(b"[  158.3] gw kernel: IN=").unwrap();
         assert_eq!((h.host, h.stamp), (&b"gw"[..], Stamp::Uptime(158_300_000)));
         assert!(parse_header(b"garbage").is_none());
+        assert!(parse_header(b"2024-03-31T03:05:07+0").is_none());
+        assert!(parse_header(b"2024-03-31T03:05:07.5+").is_none());
         assert!(parse_header(b"Foo 31 23:40:06 h x").is_none());
     }
 

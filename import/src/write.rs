@@ -195,8 +195,10 @@ impl SlotWriter {
         f.exporters.insert(r.exporter);
         f.first_secs = f.first_secs.min(r.unix_secs);
         f.last_secs = f.last_secs.max(r.unix_secs);
-        let tmp = f.tmp.clone();
-        f.w.write(r).map_err(|e| Error::native(&tmp, e))
+        match f.w.write(r) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Error::native(&f.tmp, e)),
+        }
     }
 
     /// Stores a NAT translation row with the file holding time `secs`
