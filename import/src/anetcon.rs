@@ -107,7 +107,7 @@ impl NamespaceMap {
         (m, bad)
     }
 
-    /// (index, name) of a hash; unknown hashes give (127, "unknown <hash>").
+    /// (index, name) of a hash; unknown hashes give `(127, "unknown [HASH]")`.
     pub fn lookup(&self, hash: Option<&[u8; 8]>) -> (u8, String) {
         let Some(h) = hash else {
             return (0, "default namespace".to_string());

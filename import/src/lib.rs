@@ -8,7 +8,7 @@
 //! returns a [`summary::Report`]; underneath, pure line parsers
 //! ([`syslog`], [`iptables`], [`ulogd`], [`conntrack`], [`anetcon`]) that
 //! return values or small `Copy` reject reasons, the event model and
-//! connection pairing ([`model`]), and the writers ([`write`]).
+//! connection pairing ([`model`]), and the writers ([`mod@write`]).
 //! [`lookup`] answers "which inside host used public IP:port at time T"
 //! from the NAT rows stored in the written files.
 //!
