@@ -1,4 +1,4 @@
-//! NAT attribution (spec §6.8): "which inside host used public IP:port at
+//! NAT attribution (spec §6.8): "which inside host used public `IP:port` at
 //! time T?". flow-import stores one row per translated connection
 //! (conntrack/ulogd input) in the header metadata of the file holding the
 //! connection's records (key [`crate::write::META_NAT`]); [`lookup`] scans
@@ -55,7 +55,7 @@ impl NatRow {
         })
     }
 
-    /// If this connection used `addr[:port]` as its public side, the
+    /// If this connection used `addr`/`port` as its public side, the
     /// inside host (address, port) behind it: SNAT (reply destination is
     /// the public address) -> orig source; DNAT (orig destination is the
     /// public address) -> reply source.
@@ -88,7 +88,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     }
 }
 
-/// All NAT rows active at `at_ms` (± `slack_ms`) in which `addr[:port]` is
+/// All NAT rows active at `at_ms` (± `slack_ms`) in which `addr`/`port` is
 /// the public side, with the inside (address, port), from every native
 /// file under `dir` (or `dir` itself if it is a file). Files that are not
 /// native flow files are skipped.

@@ -1,4 +1,4 @@
-//! flow-nat-lookup: which inside host used a public address[:port] at a
+//! flow-nat-lookup: which inside host used a public `address[:port]` at a
 //! given time, from the NAT rows flow-import stored with the flows.
 
 use std::net::Ipv4Addr;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Answer "which inside host was behind PUBLIC_IP[:PORT] at TIME" from
+/// Answer "which inside host was behind `PUBLIC_IP[:PORT]` at TIME" from
 /// directories written by flow-import (conntrack / ulogd input).
 #[derive(Parser, Debug)]
 #[command(name = "flow-nat-lookup", version)]
