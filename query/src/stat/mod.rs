@@ -14,7 +14,7 @@
 //! * [`write_report`] prints the report header, the optional `-p` stream
 //!   header block, and the body.
 //!
-//! The families: [`summary`] (format 0), array tables (5-7, 12, 17-20, 22,
+//! The families: the summary (format 0), array tables (5-7, 12, 17-20, 22,
 //! 28, 29: fixed counter arrays indexed by a port, protocol, interface, AS,
 //! ToS or engine value), hash tables (1-3, 8-11, 16, 21, 23-27) and the
 //! small ones (13-15). Formats 30-32 need tag fields that v5 lacks and only
@@ -126,7 +126,7 @@ pub struct StatConfig {
     pub header_block: bool,
     /// `-c`: the comment character (a byte; `#` by default).
     pub comment_char: u8,
-    /// argv as typed, argv[0] included (echoed in `# Args:`).
+    /// argv as typed, `argv[0]` included (echoed in `# Args:`).
     pub args: Vec<OsString>,
     /// Where the symbol files are; `None`: `$FLOWTOOLS_SYMDIR`.
     pub sym_dir: Option<PathBuf>,

@@ -35,10 +35,11 @@ const FTIME: [u32; 25] = [
 ];
 
 /// Index of the first bucket whose bound is >= v (== bounds.len() when
-/// above all of them).
+/// above all of them): the number of bounds below `v`, counted without
+/// branches (the bounds are sorted).
 #[inline]
 fn bucket(bounds: &[u32], v: u32) -> usize {
-    bounds.partition_point(|&b| b < v)
+    bounds.iter().map(|&b| usize::from(b < v)).sum()
 }
 
 /// The format 0 accumulator.
