@@ -14,7 +14,9 @@ use std::io::{self, Write};
 use formats::Record;
 
 use super::cfmt;
-use super::symbols::{SymFile, SymTable};
+use filterlang::SymbolTable as SymTable;
+
+use super::SymFile;
 use super::{Counters, StatConfig};
 
 /// What an array report is indexed by.

@@ -24,7 +24,9 @@ use formats::Record;
 
 use super::array::push_percents;
 use super::cfmt;
-use super::symbols::{SymFile, SymTable};
+use filterlang::SymbolTable as SymTable;
+
+use super::SymFile;
 use super::{Counters, StatConfig};
 
 /// Records per flow-tools hash chunk.

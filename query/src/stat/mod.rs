@@ -27,7 +27,6 @@ mod cfmt;
 mod hash;
 mod misc;
 mod summary;
-mod symbols;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -41,7 +40,6 @@ use formats::Record;
 use crate::input::{RecordSource, BATCH};
 
 pub use hash::{MulBuild, MulHasher};
-pub use symbols::{SymFile, SymTable};
 
 /// Number of formats (valid `-f` values are `0..FORMATS`).
 pub const FORMATS: u32 = 33;
@@ -128,7 +126,8 @@ pub struct StatConfig {
     pub comment_char: u8,
     /// argv as typed, `argv[0]` included (echoed in `# Args:`).
     pub args: Vec<OsString>,
-    /// Where the symbol files are; `None`: `$FLOWTOOLS_SYMDIR`.
+    /// Where the symbol files are; `None`: `$FLOWTOOLS_SYMDIR`, then the
+    /// built-in tables.
     pub sym_dir: Option<PathBuf>,
 }
 
@@ -166,13 +165,39 @@ impl StatConfig {
         }
     }
 
-    /// Loads a symbol table for `-n`.
-    fn symbols(&self, file: SymFile) -> Option<SymTable> {
-        match &self.sym_dir {
-            Some(d) => SymTable::load_from(&d.join(file.file_name())),
-            None => SymTable::load(file),
-        }
+    /// Loads one symbol table for `-n` through `filterlang::Symbols`
+    /// (`sym_dir`, else `$FLOWTOOLS_SYMDIR`, else the built-in protocol and
+    /// port tables). A malformed symbol file is reported and gives numbers,
+    /// as flow-tools prints numbers when `ftsym_new` fails.
+    fn symbols(&self, file: SymFile) -> Option<filterlang::SymbolTable> {
+        let syms = match filterlang::Symbols::load(self.sym_dir.as_deref()) {
+            Ok(s) => s,
+            Err(e) => {
+                crate::cli::warn(&e);
+                return None;
+            }
+        };
+        Some(match file {
+            SymFile::IpProt => syms.protocols().clone(),
+            SymFile::TcpPort => syms.ports().clone(),
+            SymFile::Asn => syms.asns().clone(),
+            SymFile::Tag => syms.tags().clone(),
+        })
     }
+}
+
+/// Which symbol table a report's `-n` uses (flow-tools' `ftsym` files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymFile {
+    /// `ip-prot.sym`
+    IpProt,
+    /// `tcp-port.sym`
+    TcpPort,
+    /// `asn.sym`
+    Asn,
+    /// `tag.sym` (formats 1-3 use it, faithfully to flow-tools'
+    /// `chash_c32_dump`)
+    Tag,
 }
 
 /// Why a report cannot be made.
@@ -799,6 +824,37 @@ mod tests {
              Average flow time (1/1000 secs) : 500.0000\nAverage packet size (octets)    : 71.4286\n"
         ));
         assert!(b.contains("Average flows / second (flow)   : 1.3333\n"));
+    }
+
+    #[test]
+    fn names_come_from_each_formats_table_and_are_cut_like_flow_tools() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |f: &str, t: &str| std::fs::write(dir.path().join(f), t).unwrap();
+        w("ip-prot.sym", "6 tcp\n");
+        w("tcp-port.sym", "80 http\n1024 averyveryverylongportname\n");
+        w("asn.sym", "65000 SOME-VERY-LONG-AS-NAME\n");
+        w("tag.sym", "2 OSU\n");
+        let cfg_for = |format: u32, wide: bool| {
+            let mut c = StatConfig::new(format);
+            c.names = true;
+            c.wide = wide;
+            c.sym_dir = Some(dir.path().to_path_buf());
+            c
+        };
+        let row =
+            |cfg: &StatConfig, n: usize| body(cfg, &recs()).lines().nth(n).unwrap().to_string();
+        assert!(row(&cfg_for(5, false), 3).starts_with("http        4 "));
+        assert!(row(&cfg_for(12, false), 3).starts_with("tcp         4 "));
+        // f7 -w: the symbol is cut to 15 by fmt_uint16s, the key column is 15.
+        assert!(row(&cfg_for(7, true), 6).starts_with("averyveryverylo  1 "));
+        assert!(row(&cfg_for(7, false), 6).starts_with("averyveryv  1 "));
+        assert!(row(&cfg_for(19, false), 3).starts_with("65001       2 "));
+        assert!(row(&cfg_for(19, false), 4).starts_with("SOME-VERY-  2 "));
+        assert!(row(&cfg_for(21, false), 3).starts_with("SOME-VERY-LONG-A  3                 2 "));
+        // formats 1-3 look values up in tag.sym (flow-tools' chash_c32_dump)
+        assert!(row(&cfg_for(2, false), 3).starts_with("OSU         1 "));
+        // interfaces never use names
+        assert!(row(&cfg_for(17, false), 3).starts_with("2           2 "));
     }
 
     #[test]
