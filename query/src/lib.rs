@@ -7,6 +7,7 @@
 //! which writes to a buffered sink. Nothing in this crate does networking.
 #![deny(missing_docs)]
 
+pub mod alert;
 pub mod cat;
 pub mod cli;
 pub mod dump;
