@@ -1436,10 +1436,7 @@ pub(crate) fn flatten_prefixes(prefixes: &[(u32, u8, bool)], default: bool) -> P
             permit.push(verdict);
         }
     }
-    PrefixTable {
-        starts: starts.into_boxed_slice(),
-        permit: permit.into_boxed_slice(),
-    }
+    PrefixTable::new(starts, permit)
 }
 
 // ------------------------------------------------------------- to a Filter
@@ -1467,7 +1464,7 @@ pub(crate) fn build_filter(
                 continue;
             };
             if let Some(test) = make_test(m.kind, &prim.table, compiled.zone) {
-                tests.push(test);
+                tests.push(((m.kind, m.primitive), test));
             }
         }
         groups.push(tests);

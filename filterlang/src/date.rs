@@ -221,9 +221,21 @@ impl Parts {
     fn flush(&mut self, sign: i64) {
         for (unit, count) in self.pending.drain(..).zip(self.pending_counts.drain(..)) {
             match unit {
-                Unit::Seconds(s) => self.rel_secs += sign * count * s,
-                Unit::Days(d) => self.rel_days += sign * count * d,
-                Unit::Months(m) => self.rel_months += sign * count * m,
+                Unit::Seconds(s) => {
+                    self.rel_secs = self
+                        .rel_secs
+                        .saturating_add(count.saturating_mul(s).saturating_mul(sign))
+                }
+                Unit::Days(d) => {
+                    self.rel_days = self
+                        .rel_days
+                        .saturating_add(count.saturating_mul(d).saturating_mul(sign))
+                }
+                Unit::Months(m) => {
+                    self.rel_months = self
+                        .rel_months
+                        .saturating_add(count.saturating_mul(m).saturating_mul(sign))
+                }
             }
         }
     }
@@ -239,8 +251,18 @@ impl Parts {
     }
 }
 
+/// A count as i64, saturating (relative items are bounded later).
+fn clamp(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A small number (day, month, hour, ...) as u32; too large stays invalid.
+fn small(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
 fn year_of(value: u64, digits: usize) -> i64 {
-    let v = value as i64;
+    let v = clamp(value);
     if digits <= 2 {
         if v < 69 {
             v + 2000
@@ -276,7 +298,8 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
             let negative = punct(i + 1, '-');
             let k = if negative { i + 2 } else { i + 1 };
             let (v, _) = num(k).ok_or("expected seconds after '@'")?;
-            p.epoch = Some(if negative { -(v as i64) } else { v as i64 });
+            let v = i64::try_from(v).map_err(|_| "epoch seconds out of range".to_string())?;
+            p.epoch = Some(if negative { -v } else { v });
             i = k + 1;
             continue;
         }
@@ -296,7 +319,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                 if p.time.is_some() {
                     return Err("more than one time of day".to_string());
                 }
-                p.time = Some((v as u32, m as u32, s as u32));
+                p.time = Some((small(v), small(m), small(s)));
                 i = k;
                 if let Some(w) = word(i) {
                     if w == "am" || w == "pm" {
@@ -320,7 +343,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                 if p.time.is_some() {
                     return Err("more than one time of day".to_string());
                 }
-                p.time = Some((v as u32, 0, 0));
+                p.time = Some((small(v), 0, 0));
                 p.meridian = Some(w == "pm");
                 i += 2;
                 continue;
@@ -330,7 +353,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                 if let (Some((m, _)), true, Some((d, _))) =
                     (num(i + 2), punct(i + 3, '-'), num(i + 4))
                 {
-                    p.set_date(Some(year_of(v, digits)), m as u32, d as u32)?;
+                    p.set_date(Some(year_of(v, digits)), small(m), small(d))?;
                     i += 5;
                     if word(i) == Some("t") {
                         i += 1;
@@ -345,7 +368,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                         y = Some(year_of(yv, yd));
                         k += 2;
                     }
-                    p.set_date(y, m, v as u32)?;
+                    p.set_date(y, m, small(v))?;
                     i = k;
                     continue;
                 }
@@ -356,20 +379,20 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                 if punct(i + 3, '/') {
                     let (c, cd) = num(i + 4).ok_or("expected a number after '/'")?;
                     if digits == 4 {
-                        p.set_date(Some(v as i64), b as u32, c as u32)?;
+                        p.set_date(Some(clamp(v)), small(b), small(c))?;
                     } else {
-                        p.set_date(Some(year_of(c, cd)), v as u32, b as u32)?;
+                        p.set_date(Some(year_of(c, cd)), small(v), small(b))?;
                     }
                     i += 5;
                 } else {
-                    p.set_date(None, v as u32, b as u32)?;
+                    p.set_date(None, small(v), small(b))?;
                     i += 3;
                 }
                 continue;
             }
             // relative: N unit [ago]
             if let Some(unit) = word(i + 1).and_then(unit_seconds) {
-                p.add_relative(v as i64, unit);
+                p.add_relative(clamp(v), unit);
                 i += 2;
                 continue;
             }
@@ -386,7 +409,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                         k += 1;
                     }
                 }
-                p.set_date(y, m, v as u32)?;
+                p.set_date(y, m, small(v))?;
                 i = k;
                 continue;
             }
@@ -402,7 +425,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
             }
             // a bare year after a month-day without year
             if p.month.is_some() && p.year.is_none() && digits == 4 {
-                p.year = Some(v as i64);
+                p.year = Some(clamp(v));
                 i += 1;
                 continue;
             }
@@ -430,7 +453,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
                         k += 1;
                     }
                 }
-                p.set_date(y, m, d as u32)?;
+                p.set_date(y, m, small(d))?;
                 i = k;
                 continue;
             }
@@ -490,7 +513,7 @@ pub(crate) fn parse_date(text: &str, now: i64, zone: LocalZone) -> Result<i64, S
         if punct(i, '+') || punct(i, '-') {
             let sign = if punct(i, '-') { -1 } else { 1 };
             if let (Some((v, _)), Some(unit)) = (num(i + 1), word(i + 2).and_then(unit_seconds)) {
-                p.add_relative(sign * v as i64, unit);
+                p.add_relative(sign * clamp(v), unit);
                 i += 3;
                 continue;
             }
@@ -520,6 +543,7 @@ fn numeric_zone(toks: &[Tok], i: usize) -> Result<(i64, usize), String> {
     let Some(Tok::Num { value, digits }) = toks.get(i + 1) else {
         return Err("expected a zone offset".to_string());
     };
+    let value = &(*value).min(9999);
     let (h, m, used) = if *digits > 2 {
         (*value / 100, *value % 100, 2)
     } else if toks.get(i + 2) == Some(&Tok::Punct(':')) {
@@ -538,7 +562,10 @@ fn numeric_zone(toks: &[Tok], i: usize) -> Result<(i64, usize), String> {
 
 fn resolve(p: &Parts, now: i64, zone: LocalZone) -> Result<i64, String> {
     if let Some(e) = p.epoch {
-        return Ok(e + p.rel_secs + p.rel_days * 86400);
+        return e
+            .checked_add(p.rel_secs)
+            .and_then(|t| t.checked_add(p.rel_days.checked_mul(86400)?))
+            .ok_or_else(|| "date out of range".to_string());
     }
     let now_local = match p.zone {
         Some(z) => chrono::DateTime::from_timestamp(now + z, 0).map(|d| d.naive_utc()),
@@ -600,7 +627,8 @@ fn resolve(p: &Parts, now: i64, zone: LocalZone) -> Result<i64, String> {
         Some(z) => naive.and_utc().timestamp() - z,
         None => zone.to_utc(naive),
     };
-    Ok(secs + p.rel_secs)
+    secs.checked_add(p.rel_secs)
+        .ok_or_else(|| "date out of range".to_string())
 }
 
 #[cfg(test)]
@@ -673,6 +701,23 @@ mod tests {
             parse_date("2005-07-06 16:56:00 UTC", NOW, ny).unwrap(),
             1_120_668_960
         );
+    }
+
+    #[test]
+    fn huge_numbers_do_not_overflow() {
+        for text in [
+            "@-9223372036854775808",
+            "@18446744073709551615",
+            "9223372036854775807 years ago",
+            "18446744073709551615 seconds ago ago",
+            "- 9999999999999999999 days",
+            "4294967297:00",
+            "2005-07-06 16:56 +99:99",
+            "99999999999999999999",
+        ] {
+            let _ = parse_date(text, NOW, UTC);
+        }
+        assert!(parse_date("4294967297:00", NOW, UTC).is_err());
     }
 
     #[test]

@@ -671,6 +671,31 @@ fn ip_address_prefix_matches_a_naive_longest_prefix_search() {
 }
 
 #[test]
+fn ip_address_prefix_with_a_crowded_block() {
+    // 300 alternating /32s inside one /16: more intervals than the /16
+    // index holds for a block
+    let mut lines = String::from(" permit 10.1.0.0/16\n");
+    for i in 0..300u32 {
+        let mode = if i % 2 == 0 { "deny" } else { "permit" };
+        lines.push_str(&format!(" {mode} 10.1.{}.{}/32\n", i / 200, (i % 200) + 1));
+    }
+    for k in 0..100u32 {
+        lines.push_str(&format!(" permit 20.{k}.0.0/16\n"));
+    }
+    let f = prim(&format!("ip-address-prefix\n{lines}"), "src-ip-addr");
+    let t = |a: &str| f.matches(&rec_with(|r| r.src_addr = ip(a)));
+    assert!(!t("10.1.0.1"));
+    assert!(t("10.1.0.2"));
+    assert!(t("10.1.0.201"));
+    assert!(!t("10.1.1.99"));
+    assert!(t("10.1.1.100"));
+    assert!(t("10.1.200.1"));
+    assert!(!t("10.2.0.0"));
+    assert!(t("20.99.1.1"));
+    assert!(!t("20.100.1.1"));
+}
+
+#[test]
 fn counters_are_first_match_lists() {
     let f = prim("counter\n permit gt 1000", "packets");
     assert!(f.matches(&rec_with(|r| r.packets = 1001)));
@@ -838,6 +863,56 @@ fn definitions_or_groups_invert_and_empty() {
     check("everything", [true; 4]);
     check("leading_or", [true, false, true, false]);
     check("LEADING_OR", [true, false, true, false]);
+}
+
+#[test]
+fn many_distinct_tests_and_shared_tests_evaluate_correctly() {
+    // 70 primitives (more than the 64-bit result mask) plus a shared one
+    let mut text = String::from("filter-primitive tcp\n type ip-protocol\n permit 6\n");
+    for i in 0..70 {
+        text.push_str(&format!(
+            "filter-primitive p{i}\n type ip-port\n permit {}\n",
+            1000 + i
+        ));
+    }
+    text.push_str("filter-definition many\n");
+    for i in 0..70 {
+        text.push_str(&format!(
+            " match ip-protocol tcp\n match dst-ip-port p{i}\n or\n"
+        ));
+    }
+    let f = filter(&text, "many");
+    assert!(f.matches(&flow("1.1.1.1", 1, "2.2.2.2", 1000)));
+    assert!(f.matches(&flow("1.1.1.1", 1, "2.2.2.2", 1069)));
+    assert!(!f.matches(&flow("1.1.1.1", 1, "2.2.2.2", 1070)));
+    assert!(!f.matches(&rec_with(|r| {
+        r.protocol = 17;
+        r.dst_port = 1000;
+    })));
+}
+
+#[test]
+fn expression_range_edges() {
+    let r = rec_with(|r| r.packets = 0);
+    assert!(!compile_expr("$pkts < 0").unwrap().matches(&r));
+    assert!(compile_expr("$pkts <= 0").unwrap().matches(&r));
+    assert!(compile_expr("$pkts >= 0").unwrap().matches(&r));
+    assert!(!compile_expr("$pkts > 9223372036854775807")
+        .unwrap()
+        .matches(&r));
+    assert!(compile_expr("$pkts < 9223372036854775807")
+        .unwrap()
+        .matches(&r));
+    let big = rec_with(|r| r.packets = u32::MAX);
+    assert!(compile_expr("$pkts > 4294967294 and $pkts == 0xffffffff")
+        .unwrap()
+        .matches(&big));
+    assert!(compile_expr("!($pkts != 4294967295) || 1 > $pkts")
+        .unwrap()
+        .matches(&big));
+    assert!(compile_expr("$srcport < $dstport")
+        .unwrap()
+        .matches(&flow("1.1.1.1", 1, "2.2.2.2", 2)));
 }
 
 #[test]
