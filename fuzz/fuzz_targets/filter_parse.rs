@@ -7,6 +7,9 @@ use filterlang::{FilterConfig, LocalZone, ParseOptions, Symbols};
 use formats::Record;
 use libfuzzer_sys::fuzz_target;
 
+/// Built once: loading the builtin tables per input would dominate.
+static SYMBOLS: std::sync::OnceLock<Symbols> = std::sync::OnceLock::new();
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -16,9 +19,13 @@ fuzz_target!(|data: &[u8]| {
         zone: LocalZone::FixedOffset(0),
     };
     let vars = [("PORT".to_string(), "80".to_string())];
-    if let Ok((cfg, _warnings)) =
-        FilterConfig::parse_with(text, "fuzz.cfg", &vars, &Symbols::builtin(), &options)
-    {
+    if let Ok((cfg, _warnings)) = FilterConfig::parse_with(
+        text,
+        "fuzz.cfg",
+        &vars,
+        SYMBOLS.get_or_init(Symbols::builtin),
+        &options,
+    ) {
         let names: Vec<String> = cfg.definition_names().map(str::to_string).collect();
         let r = Record {
             protocol: 6,
