@@ -1,10 +1,10 @@
-//! Conventions every binary shares: the program name from argv[0],
+//! Conventions every binary shares: the program name from `argv[0]`,
 //! `prog: message` diagnostics, quiet exit on a broken pipe.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-/// The basename of argv[0], as flow-tools prefixes its messages with it.
+/// The basename of `argv[0]`, as flow-tools prefixes its messages with it.
 pub fn prog_name() -> String {
     std::env::args_os()
         .next()
