@@ -45,6 +45,16 @@ pub enum SendError {
         /// The destination.
         dest: SocketAddrV4,
     },
+    /// A numeric option is out of range.
+    #[error("{what} {got}: {why}")]
+    BadOption {
+        /// The option.
+        what: &'static str,
+        /// The value given.
+        got: f64,
+        /// The accepted range.
+        why: &'static str,
+    },
     /// A `--from` address list entry is not an IPv4 address.
     #[error("bad source address '{0}' in --from")]
     BadSource(String),
@@ -385,6 +395,15 @@ impl std::fmt::Display for Summary {
 impl Sender {
     fn new(cfg: &Config) -> Result<Sender, SendError> {
         check_destination(cfg.dest, cfg.allow_remote)?;
+        if let Some(r) = cfg.rate {
+            if !(r.is_finite() && r >= 0.001) {
+                return Err(SendError::BadOption {
+                    what: "--rate",
+                    got: r,
+                    why: "flows per second must be at least 0.001",
+                });
+            }
+        }
         Ok(Sender {
             dest: cfg.dest,
             sources: cfg.sources.clone(),
@@ -475,7 +494,8 @@ impl Sender {
     fn wait(&self, flows: usize) {
         let mut due = Duration::ZERO;
         if let Some(rate) = self.pace {
-            due = Duration::from_secs_f64((self.summary.flows + flows as u64) as f64 / rate);
+            let secs = (self.summary.flows + flows as u64) as f64 / rate;
+            due = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
         }
         if let Some(iv) = self.interval {
             due = due.max(iv.saturating_mul(self.summary.datagrams.min(u32::MAX as u64) as u32));

@@ -810,6 +810,13 @@ impl Generator {
                 cfg.rate
             )));
         }
+        let end_secs = (cfg.start_ns as f64 + cfg.count as f64 * 1e9 / cfg.rate) / 1e9;
+        if end_secs >= u32::MAX as f64 {
+            return Err(Error::Msg(format!(
+                "{} flows at {} flows/s from the start time run past the year 2106 (unix_secs is 32 bits)",
+                cfg.count, cfg.rate
+            )));
+        }
         let start_ms = (cfg.start_ns / 1_000_000) as i64;
         let exporters: Vec<Exporter> = cfg
             .exporters
@@ -928,7 +935,9 @@ impl Generator {
                 .saturating_sub(1)
                 .max(k * FLOWS_PER_DATAGRAM as u64),
         );
-        let t_ns = self.start_ns + (last_index as f64 * self.ns_per_flow) as u64;
+        let t_ns = self
+            .start_ns
+            .saturating_add((last_index as f64 * self.ns_per_flow) as u64);
         let export_ms = (t_ns / 1_000_000) as i64;
         let template = Record {
             unix_secs: (t_ns / 1_000_000_000) as u32,

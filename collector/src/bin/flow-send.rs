@@ -57,14 +57,6 @@ fn config(a: &Args) -> Result<Config, SendError> {
         (None, Some(l)) => Sources::List(vec![l]),
         (None, None) => Sources::Auto,
     };
-    if let Some(r) = a.rate {
-        if !(r.is_finite() && r > 0.0) {
-            return Err(SendError::BadDestination {
-                given: format!("--rate {r}"),
-                why: "the rate must be a positive number of flows per second".into(),
-            });
-        }
-    }
     Ok(Config {
         inputs: a.files.clone(),
         dest,
