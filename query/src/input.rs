@@ -385,6 +385,7 @@ where
             None => units.push(Unit::Whole(i)),
         }
     }
+    let progress = Progress::new(units.len() as u64);
     let run_unit = |acc: &mut A,
                     seq: usize,
                     u: &Unit,
@@ -438,6 +439,7 @@ where
                 || (init(), Vec::with_capacity(8192), Vec::with_capacity(8192)),
                 |(mut acc, mut buf, mut kept), (seq, u)| {
                     run_unit(&mut acc, seq, u, &mut buf, &mut kept);
+                    progress.tick();
                     (acc, buf, kept)
                 },
             )
@@ -447,13 +449,66 @@ where
                 l
             })
     };
-    if threads == 0 {
-        Ok(work())
+    let result = if threads == 0 {
+        work()
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .map_err(|e| Error::Msg(format!("cannot start worker threads: {e}")))?;
-        Ok(pool.install(work))
+        pool.install(work)
+    };
+    progress.finish();
+    Ok(result)
+}
+
+/// A progress line on stderr for scans that take longer than about two
+/// seconds — only when stderr is a terminal, never in pipes or logs.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: std::time::Instant,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    const DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn new(units: u64) -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(units),
+                indicatif::ProgressDrawTarget::hidden(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} blocks, {per_sec}, eta {eta}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        Progress {
+            bar,
+            start: std::time::Instant::now(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        use std::sync::atomic::Ordering;
+        let Some(bar) = &self.bar else { return };
+        bar.inc(1);
+        if !self.shown.load(Ordering::Relaxed)
+            && self.start.elapsed() > Self::DELAY
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
