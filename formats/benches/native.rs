@@ -131,21 +131,35 @@ fn thread_cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
-/// Prints records/s of on-CPU time for `f` run `iters` times.
+/// Prints records/s of on-CPU time for `f` run `iters` times: over all
+/// runs, and for the fastest run (the least disturbed by other processes on
+/// a shared machine, so the better figure for A/B comparisons).
+///
+/// `NATIVE_BENCH_ONLY=write` (or `scan`) runs only the matching figures,
+/// for profiling one side.
 fn cpu_rate(what: &str, iters: u32, mut f: impl FnMut()) {
+    if let Ok(only) = std::env::var("NATIVE_BENCH_ONLY") {
+        if !what.starts_with(only.as_str()) {
+            return;
+        }
+    }
     let (Some(t0), w0) = (thread_cpu_ns(), std::time::Instant::now()) else {
         return;
     };
+    let mut best = u64::MAX;
+    let mut last = t0;
     for _ in 0..iters {
         f();
+        let Some(t) = thread_cpu_ns() else { return };
+        best = best.min(t - last);
+        last = t;
     }
-    let (Some(t1), wall) = (thread_cpu_ns(), w0.elapsed()) else {
-        return;
-    };
+    let wall = w0.elapsed();
     let recs = N as f64 * iters as f64;
     println!(
-        "native/{what}: {:.2} M records/s of CPU time ({:.2} M records/s wall)",
-        recs / ((t1 - t0) as f64 / 1e9) / 1e6,
+        "native/{what}: {:.2} M records/s of CPU time, best run {:.2} ({:.2} M records/s wall)",
+        recs / ((last - t0) as f64 / 1e9) / 1e6,
+        N as f64 / (best as f64 / 1e9) / 1e6,
         recs / wall.as_secs_f64() / 1e6
     );
 }
@@ -160,21 +174,39 @@ fn bench(c: &mut Criterion) {
         bytes.len() as f64 / rs.len() as f64
     );
     let file = NativeFile::open(bytes).expect("open");
-    cpu_rate("write", 3, || {
+    cpu_rate("write", 5, || {
         black_box(write(&rs, WriterOptions::default()));
     });
     let mut out = Vec::with_capacity(N);
     let mut scratch = Scratch::new();
-    for block_records in [8192, 65536] {
+    // `NATIVE_BENCH_LEVELS=1,3` adds scan figures at other zstd levels.
+    let levels: Vec<i32> = std::env::var("NATIVE_BENCH_LEVELS")
+        .ok()
+        .map(|l| l.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    let variants = [(8192, None), (65536, None)]
+        .into_iter()
+        .chain(levels.into_iter().map(|l| (8192, Some(l))));
+    for (block_records, level) in variants {
         let opts = WriterOptions {
             block_records,
-            ..WriterOptions::default()
+            zstd_level: level.unwrap_or(WriterOptions::default().zstd_level),
         };
+        if level.is_some() {
+            cpu_rate(
+                &format!("write (zstd level {})", opts.zstd_level),
+                2,
+                || {
+                    black_box(write(&rs, opts));
+                },
+            );
+        }
         let f = NativeFile::open(write(&rs, opts)).expect("open");
         let bytes = f.bytes().len();
         cpu_rate(
             &format!(
-                "scan ({block_records}-record blocks, {:.2} B/record)",
+                "scan ({block_records}-record blocks, zstd level {}, {:.2} B/record)",
+                opts.zstd_level,
                 bytes as f64 / N as f64
             ),
             10,

@@ -111,8 +111,6 @@ impl Hasher for MixHasher {
 type Map<K> = HashMap<K, u32, BuildHasherDefault<MixHasher>>;
 
 type T0 = (u32, u32, u32, u32, u8, u8);
-type T1 = (u32, u16, u16, u8, u8, u16, u16);
-type T2 = (u8, u8, u8, u8);
 
 fn t0_of(r: &Record) -> T0 {
     (
@@ -125,25 +123,139 @@ fn t0_of(r: &Record) -> T0 {
     )
 }
 
-fn t1_of(r: &Record) -> T1 {
-    (
-        r.next_hop,
-        r.input_if,
-        r.output_if,
-        r.src_mask,
-        r.dst_mask,
-        r.src_as,
-        r.dst_as,
-    )
+/// The path tuple packed into 112 bits (the key of the `T1` table).
+#[inline]
+fn t1_key(r: &Record) -> u128 {
+    (r.next_hop as u128)
+        | (r.input_if as u128) << 32
+        | (r.output_if as u128) << 48
+        | (r.src_mask as u128) << 64
+        | (r.dst_mask as u128) << 72
+        | (r.src_as as u128) << 80
+        | (r.dst_as as u128) << 96
 }
 
-fn t2_of(r: &Record) -> T2 {
-    (
-        r.protocol,
-        r.tos,
-        r.tcp_flags,
-        (r.src_port > r.dst_port) as u8,
-    )
+/// The kind tuple packed into 25 bits (the key of the `T2` table).
+#[inline]
+fn t2_key(r: &Record) -> u32 {
+    r.protocol as u32
+        | (r.tos as u32) << 8
+        | (r.tcp_flags as u32) << 16
+        | ((r.src_port > r.dst_port) as u32) << 24
+}
+
+/// An insert-only open-addressing table numbering distinct keys in order of
+/// first appearance; cleared per block. Slots hold `index + 1` (0: empty);
+/// the keys themselves live in `keys`, in index order.
+struct Numbering<K> {
+    slots: Vec<u32>,
+    mask: usize,
+    keys: Vec<K>,
+}
+
+impl<K: Copy + Eq> Numbering<K> {
+    fn new() -> Self {
+        Numbering {
+            slots: Vec::new(),
+            mask: 0,
+            keys: Vec::new(),
+        }
+    }
+
+    /// Empties the table, sized for up to `n` distinct keys (load <= 1/2).
+    fn reset(&mut self, n: usize) {
+        let size = (2 * n).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(size, 0);
+        self.mask = size - 1;
+        self.keys.clear();
+    }
+
+    /// The number of `key`, given its 64-bit hash; new keys get the next one.
+    #[inline]
+    fn number(&mut self, key: K, hash: u64) -> u32 {
+        let mut at = (hash >> 40) as usize & self.mask;
+        loop {
+            let s = self.slots[at];
+            if s == 0 {
+                self.keys.push(key);
+                let i = self.keys.len() as u32;
+                self.slots[at] = i;
+                return i - 1;
+            }
+            if self.keys[s as usize - 1] == key {
+                return s - 1;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+#[inline]
+fn mix64(x: u64) -> u64 {
+    (x ^ (x >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Sorts `v` by the high 32 bits (LSD radix sort, 8-bit digits, stable),
+/// using `tmp` as the second buffer; skips digits all keys share.
+fn radix_sort_hi32(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    let mut counts = [[0u32; 256]; 4];
+    for &x in v.iter() {
+        let k = (x >> 32) as u32;
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[(k >> (8 * d)) as usize & 0xff] += 1;
+        }
+    }
+    let len = v.len() as u32;
+    for (d, c) in counts.iter_mut().enumerate() {
+        if c.iter().any(|&x| x == len) {
+            continue; // every key has the same digit: nothing to do
+        }
+        let mut sum = 0u32;
+        for x in c.iter_mut() {
+            let here = *x;
+            *x = sum;
+            sum += here;
+        }
+        tmp.clear();
+        tmp.resize(v.len(), 0);
+        let shift = 32 + 8 * d;
+        for &x in v.iter() {
+            let b = (x >> shift) as usize & 0xff;
+            tmp[c[b] as usize] = x;
+            c[b] += 1;
+        }
+        std::mem::swap(v, tmp);
+    }
+}
+
+/// Appends the 4 byte planes of `vals` (least significant first).
+fn put_planes4(out: &mut Vec<u8>, vals: &[u32]) {
+    let k = vals.len();
+    let at = out.len();
+    out.resize(at + 4 * k, 0);
+    let (p0, rest) = out[at..].split_at_mut(k);
+    let (p1, rest) = rest.split_at_mut(k);
+    let (p2, p3) = rest.split_at_mut(k);
+    for ((((&v, b0), b1), b2), b3) in vals.iter().zip(p0).zip(p1).zip(p2).zip(p3) {
+        let [x0, x1, x2, x3] = v.to_le_bytes();
+        *b0 = x0;
+        *b1 = x1;
+        *b2 = x2;
+        *b3 = x3;
+    }
+}
+
+/// Appends the 2 low byte planes of `vals`.
+fn put_planes2(out: &mut Vec<u8>, vals: &[u32]) {
+    let k = vals.len();
+    let at = out.len();
+    out.resize(at + 2 * k, 0);
+    let (p0, p1) = out[at..].split_at_mut(k);
+    for ((&v, b0), b1) in vals.iter().zip(p0).zip(p1) {
+        *b0 = v as u8;
+        *b1 = (v >> 8) as u8;
+    }
 }
 
 /// Appends the `w` low byte planes of `vals`.
@@ -157,15 +269,20 @@ fn put_planes(out: &mut Vec<u8>, vals: impl Iterator<Item = u32> + Clone, w: usi
 pub(crate) struct Encoder {
     cctx: zstd::zstd_safe::CCtx<'static>,
     t0: Map<T0>,
-    t1: Map<T1>,
-    t2: Map<T2>,
     t0_list: Vec<T0>,
-    t1_list: Vec<T1>,
-    t2_list: Vec<T2>,
+    t1: Numbering<u128>,
+    t2: Numbering<u32>,
+    /// (address << 32 | slot), slot 2i: src of record i, 2i + 1: dst.
+    addr_keys: Vec<u64>,
+    addr_tmp: Vec<u64>,
+    addr_rank: Vec<u32>,
     addrs: Vec<u32>,
+    /// Bitmap of the low ports present.
+    port_seen: Vec<u64>,
     ports: Vec<u16>,
     port_rank: Vec<u16>,
-    cols: Vec<[u32; 11]>,
+    /// Per-record columns, column-major (`COLUMNS` order, n values each).
+    cols: Vec<u32>,
     raw: Vec<u8>,
     frame: Vec<u8>,
 }
@@ -192,12 +309,14 @@ impl Encoder {
         Ok(Encoder {
             cctx,
             t0: Map::default(),
-            t1: Map::default(),
-            t2: Map::default(),
             t0_list: Vec::new(),
-            t1_list: Vec::new(),
-            t2_list: Vec::new(),
+            t1: Numbering::new(),
+            t2: Numbering::new(),
+            addr_keys: Vec::new(),
+            addr_tmp: Vec::new(),
+            addr_rank: Vec::new(),
             addrs: Vec::new(),
+            port_seen: vec![0; (1 << 16) / 64],
             ports: Vec::new(),
             port_rank: vec![0; 1 << 16],
             cols: Vec::new(),
@@ -211,33 +330,65 @@ impl Encoder {
     pub(crate) fn encode(&mut self, rs: &[Record], out: &mut Vec<u8>) -> std::io::Result<usize> {
         let n = rs.len();
         self.t0.clear();
-        self.t1.clear();
-        self.t2.clear();
         self.t0_list.clear();
-        self.t1_list.clear();
-        self.t2_list.clear();
+        self.t1.reset(n);
+        self.t2.reset(n);
+
+        // Addresses: sort (address, slot) pairs, then rank each slot.
+        self.addr_keys.clear();
+        self.addr_keys.reserve(2 * n);
+        for (i, r) in rs.iter().enumerate() {
+            let i = 2 * i as u64;
+            self.addr_keys.push((r.src_addr as u64) << 32 | i);
+            self.addr_keys.push((r.dst_addr as u64) << 32 | (i + 1));
+        }
+        radix_sort_hi32(&mut self.addr_keys, &mut self.addr_tmp);
         self.addrs.clear();
-        self.ports.clear();
-        self.cols.clear();
+        self.addr_rank.clear();
+        self.addr_rank.resize(2 * n, 0);
+        for &k in &self.addr_keys {
+            let a = (k >> 32) as u32;
+            if self.addrs.last() != Some(&a) {
+                self.addrs.push(a);
+            }
+            if let Some(slot) = self.addr_rank.get_mut(k as u32 as usize) {
+                *slot = self.addrs.len() as u32 - 1;
+            }
+        }
 
-        // Dictionaries.
+        // Low ports: a presence bitmap read in order gives the sorted
+        // distinct ports and their ranks.
         for r in rs {
-            self.addrs.push(r.src_addr);
-            self.addrs.push(r.dst_addr);
-            self.ports.push(r.src_port.min(r.dst_port));
+            let lo = r.src_port.min(r.dst_port) as usize;
+            self.port_seen[lo >> 6] |= 1 << (lo & 63);
         }
-        self.addrs.sort_unstable();
-        self.addrs.dedup();
-        self.ports.sort_unstable();
-        self.ports.dedup();
-        for (i, &p) in self.ports.iter().enumerate() {
-            self.port_rank[p as usize] = i as u16;
+        self.ports.clear();
+        for (w, word) in self.port_seen.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let p = w * 64 + bits.trailing_zeros() as usize;
+                self.port_rank[p] = self.ports.len() as u16;
+                self.ports.push(p as u16);
+                bits &= bits - 1;
+            }
         }
 
-        // Per-record columns.
+        // Per-record columns, column-major.
+        self.cols.clear();
+        self.cols.resize(COLUMNS.len() * n, 0);
+        let (c_t0, rest) = self.cols.split_at_mut(n);
+        let (c_t1, rest) = rest.split_at_mut(n);
+        let (c_t2, rest) = rest.split_at_mut(n);
+        let (c_src, rest) = rest.split_at_mut(n);
+        let (c_dst, rest) = rest.split_at_mut(n);
+        let (c_lo, rest) = rest.split_at_mut(n);
+        let (c_hi, rest) = rest.split_at_mut(n);
+        let (c_pk, rest) = rest.split_at_mut(n);
+        let (c_oc, rest) = rest.split_at_mut(n);
+        let (c_dur, c_lag) = rest.split_at_mut(n);
         let mut prev_t0 = 0u32;
         let mut last_t0: Option<(T0, u32)> = None;
-        for r in rs {
+        for (i, r) in rs.iter().enumerate() {
             let k0 = t0_of(r);
             let i0 = match last_t0 {
                 Some((t, i)) if t == k0 => i,
@@ -251,35 +402,28 @@ impl Encoder {
                     i
                 }
             };
-            let k1 = t1_of(r);
-            let next = self.t1_list.len() as u32;
-            let i1 = *self.t1.entry(k1).or_insert(next);
-            if i1 == next {
-                self.t1_list.push(k1);
-            }
-            let k2 = t2_of(r);
-            let next = self.t2_list.len() as u32;
-            let i2 = *self.t2.entry(k2).or_insert(next);
-            if i2 == next {
-                self.t2_list.push(k2);
-            }
-            let rank = |a: u32| self.addrs.binary_search(&a).unwrap_or(0) as u32;
-            let lo = r.src_port.min(r.dst_port);
-            let hi = r.src_port.max(r.dst_port);
-            self.cols.push([
-                i0.wrapping_sub(prev_t0),
-                i1,
-                i2,
-                rank(r.src_addr),
-                rank(r.dst_addr),
-                self.port_rank[lo as usize] as u32,
-                hi as u32,
-                r.packets,
-                r.octets,
-                r.last_uptime_ms.wrapping_sub(r.first_uptime_ms),
-                r.sys_uptime_ms.wrapping_sub(r.last_uptime_ms),
-            ]);
+            c_t0[i] = i0.wrapping_sub(prev_t0);
             prev_t0 = i0;
+            let k1 = t1_key(r);
+            let h1 = mix64(k1 as u64 ^ ((k1 >> 64) as u64).wrapping_mul(0xff51_afd7_ed55_8ccd));
+            c_t1[i] = self.t1.number(k1, h1);
+            let k2 = t2_key(r);
+            c_t2[i] = self.t2.number(k2, mix64(k2 as u64));
+            let lo = r.src_port.min(r.dst_port);
+            c_lo[i] = self.port_rank[lo as usize] as u32;
+            c_hi[i] = r.src_port.max(r.dst_port) as u32;
+            c_pk[i] = r.packets;
+            c_oc[i] = r.octets;
+            c_dur[i] = r.last_uptime_ms.wrapping_sub(r.first_uptime_ms);
+            c_lag[i] = r.sys_uptime_ms.wrapping_sub(r.last_uptime_ms);
+        }
+        for ((s, d), r) in c_src
+            .iter_mut()
+            .zip(c_dst.iter_mut())
+            .zip(self.addr_rank.chunks_exact(2))
+        {
+            *s = r[0];
+            *d = r[1];
         }
 
         // The table stream.
@@ -287,8 +431,8 @@ impl Encoder {
         raw.clear();
         for k in [
             self.t0_list.len(),
-            self.t1_list.len(),
-            self.t2_list.len(),
+            self.t1.keys.len(),
+            self.t2.keys.len(),
             self.addrs.len(),
             self.ports.len(),
         ] {
@@ -310,19 +454,21 @@ impl Encoder {
         put_planes(raw, t0.iter().map(|t| t.3), 4);
         put_planes(raw, t0.iter().map(|t| t.4 as u32), 1);
         put_planes(raw, t0.iter().map(|t| t.5 as u32), 1);
-        let t1 = &self.t1_list;
-        put_planes(raw, t1.iter().map(|t| t.0), 4);
-        put_planes(raw, t1.iter().map(|t| t.1 as u32), 2);
-        put_planes(raw, t1.iter().map(|t| t.2 as u32), 2);
-        put_planes(raw, t1.iter().map(|t| t.3 as u32), 1);
-        put_planes(raw, t1.iter().map(|t| t.4 as u32), 1);
-        put_planes(raw, t1.iter().map(|t| t.5 as u32), 2);
-        put_planes(raw, t1.iter().map(|t| t.6 as u32), 2);
-        let t2 = &self.t2_list;
-        put_planes(raw, t2.iter().map(|t| t.0 as u32), 1);
-        put_planes(raw, t2.iter().map(|t| t.1 as u32), 1);
-        put_planes(raw, t2.iter().map(|t| t.2 as u32), 1);
-        put_planes(raw, t2.iter().map(|t| t.3 as u32), 1);
+        let t1 = &self.t1.keys;
+        put_planes(raw, t1.iter().map(|&t| t as u32), 4);
+        for shift in [32, 48] {
+            put_planes(raw, t1.iter().map(|&t| (t >> shift) as u32 & 0xffff), 2);
+        }
+        for shift in [64, 72] {
+            put_planes(raw, t1.iter().map(|&t| (t >> shift) as u32 & 0xff), 1);
+        }
+        for shift in [80, 96] {
+            put_planes(raw, t1.iter().map(|&t| (t >> shift) as u32 & 0xffff), 2);
+        }
+        let t2 = &self.t2.keys;
+        for shift in [0, 8, 16, 24] {
+            put_planes(raw, t2.iter().map(|&t| (t >> shift) & 0xff), 1);
+        }
         let a = &self.addrs;
         put_planes(
             raw,
@@ -339,7 +485,12 @@ impl Encoder {
 
         // The planes.
         for (c, &(_, w)) in COLUMNS.iter().enumerate() {
-            put_planes(raw, self.cols.iter().map(|v| v[c]), w);
+            let col = &self.cols[c * n..][..n];
+            if w == 4 {
+                put_planes4(raw, col);
+            } else {
+                put_planes2(raw, col);
+            }
         }
         let raw_len = raw.len();
 
@@ -662,16 +813,19 @@ pub(crate) fn decode(
     }
 
     // Records, CHUNK at a time: first each column's planes are combined
-    // into a small u32 array (vectorisable), then records are assembled.
+    // into a small u32 array (vectorisable), then records are assembled
+    // straight into the spare capacity of `out` (no per-record length
+    // update or capacity check); `out`'s length is only set once all `n`
+    // records are written, so on error nothing is appended.
     let (t0, t1, t2) = (&scratch.t0[..], &scratch.t1[..], &scratch.t2[..]);
     let (addrs, ports) = (&scratch.addrs[..], &scratch.ports[..]);
     let mut v = [[0u32; CHUNK]; COLUMNS.len()];
     out.reserve(n);
-    let start_len = out.len();
+    let spare = &mut out.spare_capacity_mut()[..n];
     let mut i0 = 0u32;
-    let mut done = 0;
-    while done < n {
-        let len = CHUNK.min(n - done);
+    for (chunk_no, dst_chunk) in spare.chunks_mut(CHUNK).enumerate() {
+        let done = chunk_no * CHUNK;
+        let len = dst_chunk.len();
         let mut p = 0;
         for (c, &(_, w)) in COLUMNS.iter().enumerate() {
             let plane = |k: usize| &planes[(p + k) * n + done..][..len];
@@ -694,7 +848,7 @@ pub(crate) fn decode(
             p += w;
         }
         let [c_t0, c_t1, c_t2, c_src, c_dst, c_lo, c_hi, c_pk, c_oc, c_dur, c_lag] = &v;
-        for j in 0..len {
+        for (j, slot) in dst_chunk.iter_mut().enumerate() {
             let j = j % CHUNK; // proves the bound for the indexing below
             i0 = i0.wrapping_add(c_t0[j]);
             let (Some(d0), Some(d1), Some(d2), Some(&src), Some(&dst), Some(&lo)) = (
@@ -705,13 +859,12 @@ pub(crate) fn decode(
                 addrs.get(c_dst[j] as usize),
                 ports.get(c_lo[j] as usize),
             ) else {
-                out.truncate(start_len);
                 return Err(malformed("block columns (table index out of range)"));
             };
             let hi = c_hi[j] as u16;
             let (src_port, dst_port) = if d2.swapped { (hi, lo) } else { (lo, hi) };
             let last = d0.uptime.wrapping_sub(c_lag[j]);
-            out.push(Record {
+            slot.write(Record {
                 unix_secs: d0.secs,
                 unix_nsecs: d0.nsecs,
                 sys_uptime_ms: d0.uptime,
@@ -738,7 +891,13 @@ pub(crate) fn decode(
                 dst_as: d1.dst_as,
             });
         }
-        done += len;
     }
+    let new_len = out.len() + n;
+    // SAFETY: `spare` was `out.spare_capacity_mut()[..n]` (the slice index
+    // proves capacity >= len + n), and the loop above wrote every one of its
+    // elements: `chunks_mut` covers the whole slice and each chunk's
+    // `iter_mut` visits every slot, the only early exit being the error
+    // return, which leaves the length untouched.
+    unsafe { out.set_len(new_len) };
     Ok(())
 }
