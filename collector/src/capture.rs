@@ -198,6 +198,18 @@ impl Signals {
     }
 }
 
+/// Most receive calls (of up to 64 datagrams) made to drain the socket
+/// before a rotation or at shutdown, so an exporter that never pauses
+/// cannot hold the collector up.
+const DRAIN_CALLS: usize = 20_000;
+
+/// Longest time a partial batch waits in the socket task before it is
+/// handed to the writer (full batches go at once).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Pause after the socket ran empty, so that wake-ups are batched.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Messages the channel holds; memory is bounded by `Hand::max_queued`
 /// flows, not by this.
 const QUEUE_MESSAGES: usize = 4096;
@@ -323,6 +335,9 @@ async fn serve(
         what: "writer thread".into(),
         source: std::io::Error::other("stopped unexpectedly"),
     };
+    let mut linger = tokio::time::interval(LINGER);
+    linger.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next_handover = tokio::time::Instant::now();
     let why = loop {
         tokio::select! {
             _ = term.recv() => break "SIGTERM",
@@ -330,7 +345,7 @@ async fn serve(
             _ = quit.recv() => break "SIGQUIT",
             _ = hup.recv() => {
                 log::line("SIGHUP: finishing the current file, reloading the filter");
-                receive_ready(&sock, &mut mr, &mut ingest, &hand, 100_000, true).map_err(|_| writer_gone())?;
+                receive_ready(&sock, &mut mr, &mut ingest, &hand, DRAIN_CALLS, true).map_err(|_| writer_gone())?;
                 hand.push(&mut ingest).map_err(|_| writer_gone())?;
                 hand.tx.send(Msg::Rotate).map_err(|_| writer_gone())?;
                 if cfg.filter.is_some() {
@@ -353,14 +368,32 @@ async fn serve(
                     log::line(&format!("socket error: {e}"));
                     continue;
                 }
-                receive_ready(&sock, &mut mr, &mut ingest, &hand, 64, false).map_err(|_| writer_gone())?;
-                hand.offer(&mut ingest).map_err(|_| writer_gone())?;
+                let emptied = receive_ready(&sock, &mut mr, &mut ingest, &hand, 64, false)
+                    .map_err(|_| writer_gone())?;
+                let now = tokio::time::Instant::now();
+                if now >= next_handover {
+                    hand.offer(&mut ingest).map_err(|_| writer_gone())?;
+                    next_handover = now + LINGER;
+                }
+                if emptied {
+                    // Coalesce wake-ups: let datagrams gather in the kernel
+                    // buffer for a moment, then take them with few large
+                    // recvmmsg calls (a 32 MiB buffer holds seconds of
+                    // traffic; this costs at most COALESCE of latency).
+                    tokio::time::sleep(COALESCE).await;
+                }
+            }
+            _ = linger.tick() => {
+                if tokio::time::Instant::now() >= next_handover {
+                    hand.offer(&mut ingest).map_err(|_| writer_gone())?;
+                    next_handover = tokio::time::Instant::now() + LINGER;
+                }
             }
         }
     };
     log::line(&format!("{why}: finishing the current file"));
     // Everything the kernel already holds counts as received.
-    let _ = receive_ready(&sock, &mut mr, &mut ingest, &hand, 100_000, true);
+    let _ = receive_ready(&sock, &mut mr, &mut ingest, &hand, DRAIN_CALLS, true);
     let _ = hand.push(&mut ingest);
     let _ = hand.tx.send(Msg::Shutdown);
     Ok(ingest.totals())

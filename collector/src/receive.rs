@@ -182,13 +182,16 @@ impl Ingest {
         !self.batch.is_empty() || !self.pending.is_zero()
     }
 
-    fn corrupt(&mut self, cause: Cause, now_ms: i64, src: u32, text: impl FnOnce() -> String) {
+    fn corrupt(
+        &mut self,
+        cause: Cause,
+        now_ms: i64,
+        (src, dst): (u32, u32),
+        text: impl FnOnce() -> String,
+    ) {
         self.totals.corrupt += 1;
         self.pending.corrupt += 1;
-        if let Lookup::Known(e) = self
-            .exporters
-            .lookup((src, self.default_dst), now_ms / 1000)
-        {
+        if let Lookup::Known(e) = self.exporters.lookup((src, dst), now_ms / 1000) {
             e.stats.corrupt += 1;
         }
         self.limits[cause as usize].log(now_ms, || {
@@ -201,6 +204,7 @@ impl Ingest {
     /// fit the receive buffer.
     pub fn datagram(&mut self, buf: &[u8], truncated: bool, src: u32, dst: u32, now_ms: i64) {
         self.totals.datagrams += 1;
+        let dst = if dst == 0 { self.default_dst } else { dst };
         if !self.allow.allows(src) {
             self.totals.rejected += 1;
             self.pending.corrupt += 1;
@@ -214,7 +218,7 @@ impl Ingest {
         }
         if truncated {
             let len = buf.len();
-            self.corrupt(Cause::Oversize, now_ms, src, || {
+            self.corrupt(Cause::Oversize, now_ms, (src, dst), || {
                 format!("datagram larger than {len} bytes (no NetFlow v5 datagram is)")
             });
             return;
@@ -228,13 +232,12 @@ impl Ingest {
                     v5::V5Error::BadCount { .. } => Cause::BadCount,
                     v5::V5Error::LengthMismatch { .. } => Cause::Length,
                 };
-                self.corrupt(cause, now_ms, src, || e.to_string());
+                self.corrupt(cause, now_ms, (src, dst), || e.to_string());
                 return;
             }
         };
         let h = pkt.header;
         let now = now_ms.div_euclid(1000);
-        let dst = if dst == 0 { self.default_dst } else { dst };
         self.totals.valid += 1;
         self.totals.flows += h.count as u64;
         self.pending.datagrams += 1;

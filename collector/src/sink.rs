@@ -21,7 +21,6 @@
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::net::Ipv4Addr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -35,6 +34,10 @@ use crate::clock::Clock;
 use crate::expire::{Entry, Expiry, ExpiryConfig};
 use crate::log::{self, RateLimit};
 use crate::rotate::{file_name, nest_dir, parse_name, FileKind, Schedule, Slot};
+
+/// zstd level of native files unless `-z` says otherwise: level 1 keeps
+/// the writer's CPU per flow low; the columnar blocks compress well anyway.
+pub const DEFAULT_NATIVE_LEVEL: i32 = 1;
 
 /// The only export version stored.
 pub const EXPORT_VERSION: u16 = 5;
@@ -540,10 +543,7 @@ impl<C: Clock> Sink<C> {
                 };
                 let opts = WriterOptions {
                     block_records: self.cfg.block_records,
-                    zstd_level: self
-                        .cfg
-                        .level
-                        .unwrap_or(formats::native::DEFAULT_ZSTD_LEVEL),
+                    zstd_level: self.cfg.level.unwrap_or(DEFAULT_NATIVE_LEVEL),
                 };
                 match NativeWriter::new(bw, &h, opts) {
                     Ok(w) => FileWriter::Native(w),
@@ -999,11 +999,6 @@ fn collect_tmp(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
             out.push(e.path());
         }
     }
-}
-
-/// Dotted-quad text of a host-order address.
-pub fn ip(a: u32) -> Ipv4Addr {
-    Ipv4Addr::from(a)
 }
 
 #[cfg(test)]

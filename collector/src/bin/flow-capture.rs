@@ -69,7 +69,7 @@ struct Args {
         allow_negative_numbers = true
     )]
     nesting: i8,
-    /// Pidfile base name; <FILE>.<port> is written ("-" = none)
+    /// Pidfile base name; `<FILE>.<port>` is written ("-" = none)
     #[arg(short = 'p', value_name = "FILE")]
     pidfile: Option<String>,
     /// Program run with each finished file's path
@@ -99,8 +99,8 @@ struct Args {
     /// Xlate definition (flow-tools -X; not supported)
     #[arg(short = 'X', value_name = "NAME")]
     xlate_name: Option<String>,
-    /// Compression level: zstd 1..9 for native files (0 = fastest), zlib
-    /// 0..9 for ft files (0 = none)
+    /// Compression level: zstd 1..9 for native files (default 1; 0 = 1),
+    /// zlib 0..9 for ft files (default 6; 0 = none)
     #[arg(short = 'z', value_name = "LEVEL")]
     level: Option<i32>,
     /// File format: native (default) or ft (readable by flow-tools)
