@@ -532,7 +532,7 @@ fn missing_slots_are_reported() {
     );
     assert!(
         r.stdout.contains(
-            "missing  2026-11-22 00:05 - 00:15 +0000:  no flow file for 2 five-minute slots"
+            "\nProblems\n  missing  2026-11-22 00:05 - 00:15 +0000\n           no flow file for 2 five-minute slots"
         ),
         "{}",
         r.stdout

@@ -230,15 +230,22 @@ impl Report {
 
         if !self.problems.is_empty() {
             s.push_str("\nProblems\n");
-            let mut t = Table::new(&[("", Align::Left), ("", Align::Left), ("", Align::Left)]);
+            let width = self
+                .problems
+                .iter()
+                .map(|p| p.kind.as_str().len())
+                .max()
+                .unwrap_or(0);
             for p in &self.problems {
-                t.row(vec![
-                    p.kind.as_str().into(),
-                    format!("{}:", p.subject),
-                    p.message.clone(),
-                ]);
+                let _ = writeln!(
+                    s,
+                    "  {:width$}  {}\n  {:width$}  {}",
+                    p.kind.as_str(),
+                    p.subject,
+                    "",
+                    p.message
+                );
             }
-            t.write_plain(&mut s);
         }
         if !self.notes.is_empty() {
             s.push_str("\nNotes\n");
