@@ -38,7 +38,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     seq_start: u32,
     /// Send the datagrams of a golden hex dump byte for byte instead
-    /// (lines: <batch> <exporter-ip> <payload-hex>).
+    /// (lines: `<batch> <exporter-ip> <payload-hex>`).
     #[arg(long, value_name = "FILE")]
     replay_hex: Option<PathBuf>,
     /// With --replay-hex: only the lines of this batch (first, second, ...);
