@@ -30,15 +30,15 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 
 mkdir -p "$WORK"
-RATE=$(( (FLOWS + 86399) / 86400 ))   # flows per second so the files span 24 h
+RATE=$(awk -v n="$FLOWS" 'BEGIN { printf "%.6f", n / 86400 }')   # flows/s: the files span 24 h
 DIR=$WORK/flows-$FLOWS
-if [ ! -f "$DIR/.complete" ]; then
+if [ ! -f "$DIR.complete" ]; then
     rm -rf "$DIR"
     mkdir -p "$DIR"
     echo "generating $FLOWS flows at $RATE/s into $DIR ..." >&2
     "$BIN/flow-gen" --seed 6 --count "$FLOWS" --rate "$RATE" \
         --start "2026-01-01 00:00:00" --native --split-5min -o "$DIR" >&2
-    touch "$DIR/.complete"
+    touch "$DIR.complete"
 fi
 NFILES=$(find "$DIR" -type f -name 'nf-*' | wc -l)
 SIZE=$(du -sh "$DIR" | cut -f1)

@@ -10,7 +10,7 @@ use chrono::{Local, TimeZone, Timelike};
 use formats::ft::FtHeader;
 use formats::Record;
 
-use super::scan::{top, DefTally, PeerStats};
+use super::scan::{DefTally, PeerRow};
 use crate::input::RecordSource;
 use crate::Error;
 
@@ -268,18 +268,16 @@ impl Report {
             plural(t.by_dst.len() as u64, "destination", "destinations"),
         );
         let _ = writeln!(s, "\n{title}\n{}", "=".repeat(title.len().min(78)));
-        let peers = |label: &str, peer: &str, map, total: usize, s: &mut String| {
-            let rows = top(map, self.top);
+        let (srcs, dsts) = t.top(self.top);
+        let table = |label: &str,
+                     first: &str,
+                     peer: &str,
+                     rows: &[PeerRow],
+                     total: usize,
+                     s: &mut String| {
             let _ = writeln!(s, "\n{label} ({} of {total})", rows.len());
             let mut tab = Table::new(&[
-                (
-                    if peer == "Dsts" {
-                        "Source"
-                    } else {
-                        "Destination"
-                    },
-                    Align::Left,
-                ),
+                (first, Align::Left),
                 ("Flows", Align::Right),
                 ("Octets", Align::Right),
                 ("Packets", Align::Right),
@@ -288,13 +286,20 @@ impl Report {
                 ("First seen", Align::Left),
                 ("Last seen", Align::Left),
             ]);
-            for (addr, p) in rows {
-                tab.row(peer_cells(addr, p));
+            for r in rows {
+                tab.row(peer_cells(r));
             }
             tab.write_with_header(s);
         };
-        peers("Top sources", "Dsts", &t.by_src, t.by_src.len(), s);
-        peers("Top destinations", "Srcs", &t.by_dst, t.by_dst.len(), s);
+        table("Top sources", "Source", "Dsts", &srcs, t.by_src.len(), s);
+        table(
+            "Top destinations",
+            "Destination",
+            "Srcs",
+            &dsts,
+            t.by_dst.len(),
+            s,
+        );
         if !t.samples.is_empty() {
             let _ = writeln!(
                 s,
@@ -353,10 +358,11 @@ impl Report {
                 t.by_src.len(),
                 t.by_dst.len()
             );
+            let (srcs, dsts) = t.top(self.top);
             s.push_str(",\"top_sources\":");
-            json_peers(&mut s, &top(&t.by_src, self.top), "destinations");
+            json_peers(&mut s, &srcs, "destinations");
             s.push_str(",\"top_destinations\":");
-            json_peers(&mut s, &top(&t.by_dst, self.top), "sources");
+            json_peers(&mut s, &dsts, "sources");
             s.push_str(",\"samples\":[");
             for (k, (_, r)) in t.samples.iter().enumerate() {
                 if k > 0 {
@@ -391,34 +397,35 @@ impl Report {
     }
 }
 
-fn peer_cells(addr: u32, p: &PeerStats) -> Vec<String> {
+fn peer_cells(r: &PeerRow) -> Vec<String> {
     vec![
-        Ipv4Addr::from(addr).to_string(),
-        p.flows.to_string(),
-        p.octets.to_string(),
-        p.packets.to_string(),
-        p.peers.len().to_string(),
-        p.ports.len().to_string(),
-        seen(p.first_ms),
-        seen(p.last_ms),
+        Ipv4Addr::from(r.addr).to_string(),
+        r.stats.flows.to_string(),
+        r.stats.octets.to_string(),
+        r.stats.packets.to_string(),
+        r.peers.to_string(),
+        r.ports.to_string(),
+        seen(r.stats.first_ms),
+        seen(r.stats.last_ms),
     ]
 }
 
-fn json_peers(s: &mut String, rows: &[(u32, &PeerStats)], peers: &str) {
+fn json_peers(s: &mut String, rows: &[PeerRow], peers: &str) {
     s.push('[');
-    for (i, (addr, p)) in rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
+        let p = &r.stats;
         let _ = write!(
             s,
             "{{\"addr\":\"{}\",\"flows\":{},\"octets\":{},\"packets\":{},\"{peers}\":{},\"dst_ports\":{},\"first_seen\":\"{}\",\"last_seen\":\"{}\"}}",
-            Ipv4Addr::from(*addr),
+            Ipv4Addr::from(r.addr),
             p.flows,
             p.octets,
             p.packets,
-            p.peers.len(),
-            p.ports.len(),
+            r.peers,
+            r.ports,
             utc_ms(p.first_ms),
             utc_ms(p.last_ms)
         );

@@ -42,6 +42,9 @@ impl Hasher for IntHasher {
     fn write_u32(&mut self, n: u32) {
         self.0 = (self.0 ^ u64::from(n)).wrapping_mul(MIX);
     }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(MIX);
+    }
 }
 
 /// A hash map keyed by integers.
@@ -50,7 +53,9 @@ pub type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
 pub type IntSet<K> = HashSet<K, BuildHasherDefault<IntHasher>>;
 
 /// What one definition saw of one address (a source or a destination).
-#[derive(Clone, Debug, Default)]
+/// Flat counters: the distinct peers and ports live in the definition's
+/// pair sets, so a new address costs no allocation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PeerStats {
     /// Flows.
     pub flows: u64,
@@ -58,10 +63,6 @@ pub struct PeerStats {
     pub octets: u64,
     /// Packets.
     pub packets: u64,
-    /// The addresses on the other side.
-    pub peers: IntSet<u32>,
-    /// The destination ports used.
-    pub ports: IntSet<u16>,
     /// Earliest flow start, ms since the epoch.
     pub first_ms: i64,
     /// Latest flow end, ms since the epoch.
@@ -70,8 +71,7 @@ pub struct PeerStats {
 
 impl PeerStats {
     #[inline]
-    fn add(&mut self, r: &Record, peer: u32) {
-        let (start, end) = (r.start_ms(), r.end_ms());
+    fn add(&mut self, r: &Record, start: i64, end: i64) {
         if self.flows == 0 {
             self.first_ms = start;
             self.last_ms = end;
@@ -82,16 +82,14 @@ impl PeerStats {
         self.flows += 1;
         self.octets += u64::from(r.octets);
         self.packets += u64::from(r.packets);
-        self.peers.insert(peer);
-        self.ports.insert(r.dst_port);
     }
 
-    fn merge(&mut self, mut other: PeerStats) {
+    fn merge(&mut self, other: &PeerStats) {
         if other.flows == 0 {
             return;
         }
         if self.flows == 0 {
-            *self = other;
+            *self = *other;
             return;
         }
         self.flows += other.flows;
@@ -99,15 +97,22 @@ impl PeerStats {
         self.packets += other.packets;
         self.first_ms = self.first_ms.min(other.first_ms);
         self.last_ms = self.last_ms.max(other.last_ms);
-        if other.peers.len() > self.peers.len() {
-            std::mem::swap(&mut self.peers, &mut other.peers);
-        }
-        self.peers.extend(other.peers);
-        if other.ports.len() > self.ports.len() {
-            std::mem::swap(&mut self.ports, &mut other.ports);
-        }
-        self.ports.extend(other.ports);
     }
+}
+
+/// One row of a top table: an address, its counters, and how many
+/// distinct peers (destinations of a source, sources of a destination) and
+/// destination ports it had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerRow {
+    /// The address.
+    pub addr: u32,
+    /// Its counters.
+    pub stats: PeerStats,
+    /// Distinct addresses on the other side.
+    pub peers: usize,
+    /// Distinct destination ports.
+    pub ports: usize,
 }
 
 /// Everything one definition matched.
@@ -123,43 +128,130 @@ pub struct DefTally {
     pub by_src: IntMap<u32, PeerStats>,
     /// Per destination address.
     pub by_dst: IntMap<u32, PeerStats>,
-    /// The first matching flows in input order, with their order keys.
+    /// Distinct `(source << 32) | destination` pairs.
+    pub pairs: IntSet<u64>,
+    /// Distinct `(source << 16) | destination port` pairs.
+    pub src_ports: IntSet<u64>,
+    /// Distinct `(destination << 16) | destination port` pairs.
+    pub dst_ports: IntSet<u64>,
+    /// The first matching flows in input order, with their order keys
+    /// (unsorted until [`Tally`] is finished).
     pub samples: Vec<(u64, Record)>,
+    /// The largest key in `samples` once it is full.
+    sample_cut: u64,
 }
 
 impl DefTally {
     #[inline]
     fn add(&mut self, r: &Record, key: u64, max_samples: usize) {
+        let (start, end) = (r.start_ms(), r.end_ms());
         self.flows += 1;
         self.octets += u64::from(r.octets);
         self.packets += u64::from(r.packets);
+        let (src, dst, port) = (
+            u64::from(r.src_addr),
+            u64::from(r.dst_addr),
+            u64::from(r.dst_port),
+        );
         self.by_src
             .entry(r.src_addr)
             .or_default()
-            .add(r, r.dst_addr);
+            .add(r, start, end);
         self.by_dst
             .entry(r.dst_addr)
             .or_default()
-            .add(r, r.src_addr);
-        if max_samples > 0 {
+            .add(r, start, end);
+        self.pairs.insert(src << 32 | dst);
+        self.src_ports.insert(src << 16 | port);
+        self.dst_ports.insert(dst << 16 | port);
+        if self.samples.len() < max_samples {
             self.samples.push((key, *r));
-            if self.samples.len() >= 2 * max_samples {
-                trim_samples(&mut self.samples, max_samples);
+            if self.samples.len() == max_samples {
+                self.sample_cut = self.samples.iter().map(|s| s.0).max().unwrap_or(0);
             }
+        } else if max_samples > 0 && key < self.sample_cut {
+            // Out of input order (only across merged partial results):
+            // replace the latest sample.
+            if let Some(slot) = self.samples.iter_mut().max_by_key(|s| s.0) {
+                *slot = (key, *r);
+            }
+            self.sample_cut = self.samples.iter().map(|s| s.0).max().unwrap_or(0);
         }
     }
 
-    fn merge(&mut self, other: DefTally, max_samples: usize) {
+    fn merge(&mut self, mut other: DefTally, max_samples: usize) {
         self.flows += other.flows;
         self.octets += other.octets;
         self.packets += other.packets;
-        merge_maps(&mut self.by_src, other.by_src);
-        merge_maps(&mut self.by_dst, other.by_dst);
-        self.samples.extend(other.samples);
+        merge_maps(&mut self.by_src, std::mem::take(&mut other.by_src));
+        merge_maps(&mut self.by_dst, std::mem::take(&mut other.by_dst));
+        union(&mut self.pairs, std::mem::take(&mut other.pairs));
+        union(&mut self.src_ports, std::mem::take(&mut other.src_ports));
+        union(&mut self.dst_ports, std::mem::take(&mut other.dst_ports));
+        self.samples.append(&mut other.samples);
         if self.samples.len() > max_samples {
             trim_samples(&mut self.samples, max_samples);
         }
+        if self.samples.len() == max_samples {
+            self.sample_cut = self.samples.iter().map(|s| s.0).max().unwrap_or(0);
+        }
     }
+
+    /// The `n` sources and the `n` destinations with the most flows (then
+    /// octets, then the lower address), with their distinct counts.
+    pub fn top(&self, n: usize) -> (Vec<PeerRow>, Vec<PeerRow>) {
+        let mut srcs = top_rows(&self.by_src, n);
+        let mut dsts = top_rows(&self.by_dst, n);
+        let index = |rows: &[PeerRow]| -> IntMap<u32, usize> {
+            rows.iter().enumerate().map(|(i, r)| (r.addr, i)).collect()
+        };
+        let (si, di) = (index(&srcs), index(&dsts));
+        for p in &self.pairs {
+            if let Some(&i) = si.get(&((p >> 32) as u32)) {
+                srcs[i].peers += 1;
+            }
+            if let Some(&i) = di.get(&(*p as u32)) {
+                dsts[i].peers += 1;
+            }
+        }
+        for p in &self.src_ports {
+            if let Some(&i) = si.get(&((p >> 16) as u32)) {
+                srcs[i].ports += 1;
+            }
+        }
+        for p in &self.dst_ports {
+            if let Some(&i) = di.get(&((p >> 16) as u32)) {
+                dsts[i].ports += 1;
+            }
+        }
+        (srcs, dsts)
+    }
+}
+
+fn top_rows(map: &IntMap<u32, PeerStats>, n: usize) -> Vec<PeerRow> {
+    let mut v: Vec<(u32, &PeerStats)> = map.iter().map(|(k, s)| (*k, s)).collect();
+    let order = |a: &(u32, &PeerStats), b: &(u32, &PeerStats)| {
+        b.1.flows
+            .cmp(&a.1.flows)
+            .then(b.1.octets.cmp(&a.1.octets))
+            .then(a.0.cmp(&b.0))
+    };
+    if n < v.len() {
+        if n == 0 {
+            return Vec::new();
+        }
+        v.select_nth_unstable_by(n - 1, order);
+        v.truncate(n);
+    }
+    v.sort_unstable_by(order);
+    v.into_iter()
+        .map(|(addr, s)| PeerRow {
+            addr,
+            stats: *s,
+            peers: 0,
+            ports: 0,
+        })
+        .collect()
 }
 
 fn merge_maps(into: &mut IntMap<u32, PeerStats>, mut from: IntMap<u32, PeerStats>) {
@@ -167,11 +259,18 @@ fn merge_maps(into: &mut IntMap<u32, PeerStats>, mut from: IntMap<u32, PeerStats
         std::mem::swap(into, &mut from);
     }
     for (k, v) in from {
-        into.entry(k).or_default().merge(v);
+        into.entry(k).or_default().merge(&v);
     }
 }
 
-/// Keeps the `n` samples that come first in input order.
+fn union(into: &mut IntSet<u64>, mut from: IntSet<u64>) {
+    if from.len() > into.len() {
+        std::mem::swap(into, &mut from);
+    }
+    into.extend(from);
+}
+
+/// Keeps the `n` samples that come first in input order, sorted.
 fn trim_samples(s: &mut Vec<(u64, Record)>, n: usize) {
     s.sort_unstable_by_key(|(k, _)| *k);
     s.truncate(n);
@@ -444,19 +543,6 @@ pub fn examine(inputs: &[Opened], job: &Job<'_>) -> Result<Tally, Error> {
     }
 }
 
-/// The `n` largest entries of `map` by flows, then octets, then address.
-pub fn top(map: &IntMap<u32, PeerStats>, n: usize) -> Vec<(u32, &PeerStats)> {
-    let mut v: Vec<(u32, &PeerStats)> = map.iter().map(|(k, s)| (*k, s)).collect();
-    v.sort_unstable_by(|a, b| {
-        b.1.flows
-            .cmp(&a.1.flows)
-            .then(b.1.octets.cmp(&a.1.octets))
-            .then(a.0.cmp(&b.0))
-    });
-    v.truncate(n);
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,16 +595,15 @@ mod tests {
             let sa: Vec<Record> = a.samples.iter().map(|s| s.1).collect();
             let sb: Vec<Record> = b.samples.iter().map(|s| s.1).collect();
             assert_eq!(sa, sb);
-            for (k, v) in &a.by_src {
-                let w = &b.by_src[k];
-                assert_eq!(
-                    (v.flows, v.peers.len(), v.ports.len()),
-                    (w.flows, w.peers.len(), w.ports.len())
-                );
-                assert_eq!((v.first_ms, v.last_ms), (w.first_ms, w.last_ms));
-            }
+            assert_eq!(a.by_src, b.by_src);
+            assert_eq!(a.by_dst, b.by_dst);
+            assert_eq!(a.top(3), b.top(3));
         }
         assert_eq!(whole.defs[0].flows, 14);
         assert_eq!(whole.defs[1].flows, 40);
+        // source 0 sent flows 0, 5, .., 35 to 100 + i % 7 on ports 23/80
+        let (srcs, _) = whole.defs[1].top(1);
+        assert_eq!(srcs[0].stats.flows, 8);
+        assert_eq!((srcs[0].addr, srcs[0].peers, srcs[0].ports), (0, 7, 2));
     }
 }
