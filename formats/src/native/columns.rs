@@ -208,7 +208,7 @@ fn radix_sort_hi32(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
     }
     let len = v.len() as u32;
     for (d, c) in counts.iter_mut().enumerate() {
-        if c.iter().any(|&x| x == len) {
+        if c.contains(&len) {
             continue; // every key has the same digit: nothing to do
         }
         let mut sum = 0u32;
@@ -503,21 +503,20 @@ impl Encoder {
             let data = &self.raw[start..start + len];
             start += len;
             let at = self.frame.len();
-            let mode = if len > 0 && data.iter().all(|&b| b == data[0]) {
+            let mode = if is_constant(data) {
                 self.frame.push(data[0]);
                 MODE_CONST
             } else {
-                self.frame
-                    .resize(at + zstd::zstd_safe::compress_bound(len), 0);
-                let clen = self
-                    .cctx
-                    .compress2(&mut self.frame[at..], data)
-                    .map_err(|code| {
-                        std::io::Error::other(format!(
-                            "zstd compression failed: {}",
-                            zstd::zstd_safe::get_error_name(code)
-                        ))
-                    })?;
+                // Compress straight into the spare capacity (no zero fill).
+                self.frame.reserve(zstd::zstd_safe::compress_bound(len));
+                let mut sink = std::io::Cursor::new(&mut self.frame);
+                sink.set_position(at as u64);
+                let clen = self.cctx.compress2(&mut sink, data).map_err(|code| {
+                    std::io::Error::other(format!(
+                        "zstd compression failed: {}",
+                        zstd::zstd_safe::get_error_name(code)
+                    ))
+                })?;
                 if clen < len - len / 16 {
                     self.frame.truncate(at + clen);
                     MODE_ZSTD
@@ -534,6 +533,16 @@ impl Encoder {
         out.extend_from_slice(&self.frame);
         Ok(raw_len)
     }
+}
+
+/// True when `data` is non-empty and all its bytes are equal (checked 64
+/// bytes at a time without early exit inside a chunk, so it vectorises).
+fn is_constant(data: &[u8]) -> bool {
+    let Some(&first) = data.first() else {
+        return false;
+    };
+    data.chunks(64)
+        .all(|c| c.iter().fold(0u8, |acc, &b| acc | (b ^ first)) == 0)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u32) {

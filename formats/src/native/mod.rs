@@ -47,7 +47,7 @@ pub const MAX_BLOCK_RECORDS: usize = 1 << 17;
 pub const DEFAULT_BLOCK_RECORDS: usize = 8192;
 
 /// Default zstd compression level.
-pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 
 /// Opens a read-only memory map of `file`, for [`NativeFile::open`].
 ///

@@ -18,7 +18,7 @@ use crate::Record;
 pub struct WriterOptions {
     /// Records per block, 1..=[`MAX_BLOCK_RECORDS`] (default 8192).
     pub block_records: usize,
-    /// zstd level (default 3; zstd accepts negative "fast" levels up to 22).
+    /// zstd level (default 1; zstd accepts negative "fast" levels up to 22).
     pub zstd_level: i32,
 }
 
