@@ -26,17 +26,18 @@ fn body(out: &[u8]) -> String {
 }
 
 fn pipe_stat(dir: &Path, args: &[&str]) -> String {
-    let cat = Command::new(bin("flow-cat"))
+    let mut cat = Command::new(bin("flow-cat"))
         .arg(dir)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let out = Command::new(bin("flow-stat"))
         .args(args)
-        .stdin(cat.stdout.unwrap())
+        .stdin(cat.stdout.take().unwrap())
         .env("TZ", "UTC")
         .output()
         .unwrap();
+    assert!(cat.wait().unwrap().success());
     assert!(
         out.status.success(),
         "{}",
@@ -119,22 +120,24 @@ fn fast_path_filters_and_windows_match_the_pipe() {
         .arg(data.path())
         .output()
         .unwrap();
-    let cat = Command::new(bin("flow-cat"))
+    let mut cat = Command::new(bin("flow-cat"))
         .arg(data.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let filtered = Command::new(env!("CARGO_BIN_EXE_flow-nfilter"))
+    let mut filtered = Command::new(env!("CARGO_BIN_EXE_flow-nfilter"))
         .args(["-e", "6 eq $protocol && 25 eq $dstport"])
-        .stdin(cat.stdout.unwrap())
+        .stdin(cat.stdout.take().unwrap())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let piped = Command::new(bin("flow-stat"))
         .args(["-f", "10", "-S", "2"])
-        .stdin(filtered.stdout.unwrap())
+        .stdin(filtered.stdout.take().unwrap())
         .output()
         .unwrap();
+    assert!(cat.wait().unwrap().success());
+    assert!(filtered.wait().unwrap().success());
     assert_eq!(body(&fast.stdout), body(&piped.stdout));
     assert!(body(&fast.stdout).lines().count() > 10);
 
