@@ -665,3 +665,40 @@ fn errors_exit_2_with_a_clear_message() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn report_does_not_depend_on_the_number_of_threads() {
+    let lab = Lab::new();
+    for k in 0..6 {
+        let s = T0 + k * SLOT;
+        let base = k as u16 * 1000;
+        let mut recs = Vec::new();
+        for i in 0..60u16 {
+            let kind = ['r', 'm', 'w', 'o'][usize::from(i % 4)];
+            recs.push(flow(base + i, s, kind));
+        }
+        lab.write_slot(s, &recs, true);
+    }
+    let since = format!("@{}", T0 - SLOT);
+    let text = |threads: &str| {
+        let r = lab.run_with(
+            T0 + 7 * SLOT,
+            &[
+                "--since",
+                &since,
+                "--format",
+                "text",
+                "--samples",
+                "7",
+                "--threads",
+                threads,
+            ],
+            &[],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        r.stdout
+    };
+    let one = text("1");
+    assert_eq!(one, text("3"));
+    assert_eq!(one, text("0"));
+}
