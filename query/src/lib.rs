@@ -1,6 +1,6 @@
 //! The query suite's logic, shared by the `flow-*` binaries: where flows
 //! come from ([`input`]: stdin streams, files, directories, time windows),
-//! and what is made of them ([`print`] for flow-print's formats, [`stat`](mod@stat)
+//! and what is made of them ([`print`](mod@print) for flow-print's formats, [`stat`](mod@stat)
 //! for flow-stat's reports, [`cat`], [`nfilter`]).
 //!
 //! Binaries stay thin: they parse arguments and call a `run` function here,
