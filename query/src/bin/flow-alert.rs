@@ -43,8 +43,8 @@ struct Args {
     /// Directory of flow-tools symbol tables (else FLOWTOOLS_SYMDIR).
     #[arg(long, value_name = "DIR")]
     symdir: Option<PathBuf>,
-    /// State file recording the files already reported [default:
-    /// $XDG_STATE_HOME/flow-alert/<dir>-<hash of dir, filter, definitions>.state].
+    /// State file recording the files already reported (default:
+    /// `$XDG_STATE_HOME/flow-alert/<dir>-<hash of dir, filter, definitions>.state`).
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Look-back of the first run, when there is no state yet.
