@@ -3,7 +3,7 @@
 //! an inline expression. Reported as records per second.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use filterlang::{compile_expr, FilterConfig, LocalZone, ParseOptions, Symbols};
+use filterlang::{compile_expr, Filter, FilterConfig, LocalZone, ParseOptions, Symbols};
 use formats::Record;
 
 /// Records per pass: a batch as a reader would hand over (fits in L2, so the
@@ -28,7 +28,7 @@ impl Rng {
 /// A mix like a small hosting network's: mostly TCP (web, mail, ssh,
 /// high ports), some UDP (DNS, NTP), a little ICMP; a quarter of the
 /// flows touch the hosting net 198.18.7.0/24 and its mail servers.
-fn records() -> Vec<Record> {
+pub(crate) fn records() -> Vec<Record> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mail = [0xC612_0719u32, 0xC612_071A];
     (0..N)
@@ -96,8 +96,8 @@ fn prefix_config(rng: &mut Rng) -> String {
     text
 }
 
-fn bench(c: &mut Criterion) {
-    let records = records();
+/// The three benchmarked filters: allmail, the prefix table, the expression.
+pub(crate) fn filters() -> (Filter, Filter, Filter) {
     let oreilly = include_str!("../../testdata/filters/oreilly.cfg");
     let allmail = match config(oreilly).definition("allmail") {
         Ok(f) => f,
@@ -112,7 +112,22 @@ fn bench(c: &mut Criterion) {
         Ok(f) => f,
         Err(e) => panic!("{e}"),
     };
+    (allmail, prefixes, expr)
+}
 
+/// Records kept, one `matches` call per record.
+pub(crate) fn count_one(f: &Filter, records: &[Record]) -> usize {
+    records.iter().filter(|r| f.matches(r)).count()
+}
+
+/// Records kept, through the batch API.
+pub(crate) fn count_batch(f: &Filter, records: &[Record]) -> usize {
+    f.count(records)
+}
+
+fn bench(c: &mut Criterion) {
+    let records = records();
+    let (allmail, prefixes, expr) = filters();
     let mut group = c.benchmark_group("matches");
     group.throughput(Throughput::Elements(records.len() as u64));
     for (name, f) in [
@@ -120,8 +135,9 @@ fn bench(c: &mut Criterion) {
         ("prefix_1000", &prefixes),
         ("expr_not_tcp_udp_icmp", &expr),
     ] {
-        group.bench_function(name, |b| {
-            b.iter(|| black_box(&records).iter().filter(|r| f.matches(r)).count())
+        group.bench_function(name, |b| b.iter(|| count_one(f, black_box(&records))));
+        group.bench_function(format!("{name}_batch"), |b| {
+            b.iter(|| count_batch(f, black_box(&records)))
         });
     }
     group.finish();
