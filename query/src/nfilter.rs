@@ -83,16 +83,14 @@ pub fn run(cfg: &NfilterConfig) -> Result<ExitCode, Error> {
     let level = Some(cfg.zlib_level).filter(|&l| l > 0);
     let mut w = FtWriter::new(std::io::stdout().lock(), &header, level)?;
     let mut batch = Vec::with_capacity(input::BATCH);
-    let mut kept = Vec::with_capacity(input::BATCH);
     for mut src in sources {
         loop {
             batch.clear();
             if src.next_batch(&mut batch)? == 0 {
                 break;
             }
-            kept.clear();
-            kept.extend(batch.iter().filter(|r| selection.matches(r)));
-            w.write_all(&kept)?;
+            selection.retain(&mut batch);
+            w.write_all(&batch)?;
         }
     }
     use std::io::Write;
