@@ -13,11 +13,17 @@ pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
     }
     if let Some(rel) = t.strip_prefix('-').or_else(|| t.strip_prefix('+')) {
         if let Some(secs) = parse_duration(rel) {
-            return Ok(if t.starts_with('-') { now - secs } else { now + secs });
+            return Ok(if t.starts_with('-') {
+                now - secs
+            } else {
+                now + secs
+            });
         }
     }
     if let Some(n) = t.strip_prefix('@') {
-        return n.parse::<i64>().map_err(|_| format!("\"{t}\" is not @UNIX_SECONDS"));
+        return n
+            .parse::<i64>()
+            .map_err(|_| format!("\"{t}\" is not @UNIX_SECONDS"));
     }
     if t.len() >= 9 && t.bytes().all(|b| b.is_ascii_digit()) {
         return t.parse::<i64>().map_err(|e| e.to_string());
@@ -25,7 +31,11 @@ pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.timestamp());
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M%z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
             return Ok(dt.timestamp());
         }
@@ -101,7 +111,10 @@ mod tests {
         assert_eq!(parse_time("now", now), Ok(now));
         assert_eq!(parse_time("@1000", now), Ok(1000));
         assert_eq!(parse_time("2026-11-22T03:00:00Z", now), Ok(1_795_316_400));
-        assert_eq!(parse_time("2026-11-22 03:00:00+0000", now), Ok(1_795_316_400));
+        assert_eq!(
+            parse_time("2026-11-22 03:00:00+0000", now),
+            Ok(1_795_316_400)
+        );
         assert!(parse_time("yesterday-ish", now).is_err());
         assert_eq!(parse_duration("5m"), Some(300));
         assert_eq!(parse_duration("5"), None);
