@@ -346,7 +346,7 @@ enum Unit {
 }
 
 /// Runs a fold over every record of `inputs` that is inside `window` and
-/// passes `keep`, decoding native blocks (and whole ft files) in parallel
+/// `keep` retains (a batch filter, e.g. [`crate::select::Selection::retain`]), decoding native blocks (and whole ft files) in parallel
 /// on `threads` workers (0 = all cores).
 ///
 /// `fold(acc, base, records)` sees the records of one unit in input order;
@@ -357,7 +357,7 @@ enum Unit {
 pub fn scan<A, I, F, M>(
     inputs: &[Input],
     window: Window,
-    keep: &(dyn Fn(&Record) -> bool + Sync),
+    keep: &(dyn Fn(&mut Vec<Record>) + Sync),
     threads: usize,
     init: I,
     fold: F,
@@ -395,7 +395,12 @@ where
         let mut pos = 0u64;
         let mut emit = |acc: &mut A, buf: &mut Vec<Record>, kept: &mut Vec<Record>| {
             kept.clear();
-            kept.extend(buf.iter().filter(|r| window.contains(r) && keep(r)));
+            if window.is_open() {
+                kept.extend_from_slice(buf);
+            } else {
+                kept.extend(buf.iter().filter(|r| window.contains(r)));
+            }
+            keep(kept);
             if !kept.is_empty() {
                 fold(acc, base | pos, kept);
                 pos += kept.len() as u64;

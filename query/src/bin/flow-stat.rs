@@ -161,7 +161,7 @@ fn body() -> Result<ExitCode, query::Error> {
     let report = input::scan(
         &prepared.inputs,
         prepared.window,
-        &|r| selection.matches(r),
+        &|batch: &mut Vec<formats::Record>| selection.retain(batch),
         opts.threads,
         || proto.clone(),
         |acc, base, recs| acc.add_batch(base, recs),
