@@ -30,7 +30,11 @@ struct Args {
     inputs: Vec<String>,
 }
 
-fn dump_all(src: &mut dyn RecordSource, out: &mut dyn Write) -> Result<Summary, Error> {
+/// Reads every batch of `src`, summing it and handing it to `each`.
+fn consume(
+    src: &mut dyn RecordSource,
+    mut each: impl FnMut(&[formats::Record]) -> std::io::Result<()>,
+) -> Result<Summary, Error> {
     let mut batch = Vec::with_capacity(query::input::BATCH);
     let mut summary = Summary::default();
     loop {
@@ -39,22 +43,12 @@ fn dump_all(src: &mut dyn RecordSource, out: &mut dyn Write) -> Result<Summary, 
             return Ok(summary);
         }
         summary.add(&batch);
-        for r in &batch {
-            dump::write_flow(out, r)?;
-        }
+        each(&batch)?;
     }
 }
 
 fn summarize(src: &mut dyn RecordSource) -> Result<Summary, Error> {
-    let mut batch = Vec::with_capacity(query::input::BATCH);
-    let mut summary = Summary::default();
-    loop {
-        batch.clear();
-        if src.next_batch(&mut batch)? == 0 {
-            return Ok(summary);
-        }
-        summary.add(&batch);
-    }
+    consume(src, |_| Ok(()))
 }
 
 fn main() -> ExitCode {
@@ -100,7 +94,9 @@ fn main() -> ExitCode {
             let s = summarize(src.as_mut())?;
             writeln!(out, "{}", s.line("-"))?;
         } else {
-            dump_all(src.as_mut(), &mut out)?;
+            consume(src.as_mut(), |batch| {
+                batch.iter().try_for_each(|r| dump::write_flow(&mut out, r))
+            })?;
         }
         out.flush()?;
         Ok(ExitCode::SUCCESS)
