@@ -30,6 +30,10 @@ pub struct CatConfig {
     pub t_low: Option<i64>,
     /// `-T`: high capture-time bound (unix secs) for file selection.
     pub t_high: Option<i64>,
+    /// Extension: only flows that started inside this window.
+    pub window: input::Window,
+    /// Extension: only flows an inline expression (`-e`) permits.
+    pub selection: Option<crate::select::Selection>,
 }
 
 /// Keeps an input when its header times pass `-t`/`-T` (spec §5).
@@ -137,6 +141,9 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
     if cfg.t_low.is_some() || cfg.t_high.is_some() {
         inputs.retain(|i| i.path.is_none() || selected(&i.header, cfg.t_low, cfg.t_high));
     }
+    if !cfg.window.is_open() {
+        inputs.retain(|i| i.path.is_none() || cfg.window.may_hold_file(&i.header));
+    }
     let mut out: Option<Out> = None;
     let mut out_header = FtHeader::default();
     let mut version: Option<u16> = None;
@@ -187,7 +194,15 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
             batch.clear();
             match src.next_batch(&mut batch) {
                 Ok(0) => break,
-                Ok(_) => o.write_all(&batch)?,
+                Ok(_) => {
+                    if !cfg.window.is_open() {
+                        batch.retain(|r| cfg.window.contains(r));
+                    }
+                    if let Some(sel) = &cfg.selection {
+                        sel.retain(&mut batch);
+                    }
+                    o.write_all(&batch)?
+                }
                 Err(e) => {
                     crate::cli::warn(format!("{}: {e}", inputs[idx].display));
                     break;

@@ -37,6 +37,9 @@ pub fn main_wrapper(body: impl FnOnce() -> Result<ExitCode, crate::Error>) -> Ex
     match body() {
         Ok(code) => code,
         Err(crate::Error::Io(e)) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(crate::Error::Ft(formats::ft::FtError::Io(e))) if is_broken_pipe(&e) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             warn(&e);
             ExitCode::from(1)

@@ -28,6 +28,8 @@ pub struct NfilterConfig {
     pub zlib_level: u32,
     /// `-k`: keep the input's capture times in the output header.
     pub keep_times: bool,
+    /// Extension: only flows that started inside this window.
+    pub window: input::Window,
     /// Symbol table directory (`--symdir`), else `FLOWTOOLS_SYMDIR`.
     pub symdir: Option<std::path::PathBuf>,
     /// Extension: inputs (files, directories); empty means stdin.
@@ -88,6 +90,9 @@ pub fn run(cfg: &NfilterConfig) -> Result<ExitCode, Error> {
             batch.clear();
             if src.next_batch(&mut batch)? == 0 {
                 break;
+            }
+            if !cfg.window.is_open() {
+                batch.retain(|r| cfg.window.contains(r));
             }
             selection.retain(&mut batch);
             w.write_all(&batch)?;

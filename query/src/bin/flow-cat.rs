@@ -51,6 +51,15 @@ struct Args {
     /// zlib level 0..9 for the output (0 = none).
     #[arg(short = 'z')]
     zlib: Option<u32>,
+    /// Only flows that started at or after TIME: "2026-11-22 03:00", RFC 3339, or -1h (extension).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only flows that started before TIME (extension).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Only flows this expression permits, e.g. '6 eq $protocol' (extension).
+    #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+    expr: Option<String>,
     /// Files, directories, or - for stdin.
     inputs: Vec<String>,
 }
@@ -110,6 +119,17 @@ fn main() -> ExitCode {
             zlib_level,
             t_low: parse(&args.t_low, "t")?,
             t_high: parse(&args.t_high, "T")?,
+            window: query::select::ScanOptions {
+                since: args.since.clone(),
+                until: args.until.clone(),
+                ..Default::default()
+            }
+            .window()?,
+            selection: args
+                .expr
+                .as_deref()
+                .map(|e| query::select::load_selection(None, None, Some(e), &[], None))
+                .transpose()?,
         };
         let _ = (args.no_mmap, args.debug);
         cat::run(&cfg)

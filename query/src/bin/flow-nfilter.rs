@@ -41,6 +41,12 @@ struct Args {
     /// Inline expression (extension), e.g. '6 ne $protocol'.
     #[arg(short = 'e')]
     expr: Option<String>,
+    /// Only flows that started at or after TIME (extension).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only flows that started before TIME (extension).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     /// Symbol table directory (else FLOWTOOLS_SYMDIR).
     #[arg(long = "symdir")]
     symdir: Option<std::path::PathBuf>,
@@ -95,6 +101,12 @@ fn main() -> ExitCode {
             comment: args.comment.clone(),
             zlib_level,
             keep_times: args.keep,
+            window: query::select::ScanOptions {
+                since: args.since.clone(),
+                until: args.until.clone(),
+                ..Default::default()
+            }
+            .window()?,
             symdir: args.symdir.clone(),
             inputs: args.inputs.clone(),
         };
