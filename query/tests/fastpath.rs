@@ -162,3 +162,54 @@ fn fast_path_filters_and_windows_match_the_pipe() {
     assert!(early > 0 && late > 0, "{early} {late}");
     assert_eq!(early + late, all);
 }
+
+fn run_sh(cmd: &str) -> Vec<u8> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/golden/flowtools/inputs");
+    let bins = std::path::Path::new(env!("CARGO_BIN_EXE_flow-cat"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-c", cmd])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn flow_cat_windows_and_expressions_match_flow_nfilter() {
+    let a = run_sh("flow-cat -e '17 eq $protocol' main | flow-print -f 5");
+    let b = run_sh("flow-cat main | flow-nfilter -e '17 eq $protocol' | flow-print -f 5");
+    assert_eq!(a, b);
+    assert!(a.len() > 1000);
+    let lines = |c: &str| {
+        run_sh(c)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+            - 1
+    };
+    let all = lines("flow-cat main | flow-print -f 3");
+    let since = lines("flow-cat --since 2005-07-06T16:50:00Z main | flow-print -f 3");
+    let until = lines("flow-cat --until 2005-07-06T16:50:00Z main | flow-print -f 3");
+    assert_eq!(all, 5106);
+    assert!(since > 0 && until > 0);
+    assert_eq!(since + until, all);
+    let nf = lines("flow-cat main | flow-nfilter --since 2005-07-06T16:50:00Z -e '6 eq $protocol' | flow-print -f 3");
+    let fast = lines("flow-print -f 3 --since 2005-07-06T16:50:00Z -e '6 eq $protocol' main");
+    assert_eq!(nf, fast);
+}
