@@ -16,6 +16,9 @@ pub struct NfilterConfig {
     pub config_file: std::path::PathBuf,
     /// `-F`: the definition to apply (flow-tools' default name is `default`).
     pub definition: String,
+    /// Whether to load `definition` from `config_file` at all: false when
+    /// only `-e` or a time window selects (no `-f`/`-F` given).
+    pub use_definition: bool,
     /// `-e`: an inline expression instead of (or in addition to) a definition.
     pub expression: Option<String>,
     /// `-v NAME=value` pairs.
@@ -39,7 +42,7 @@ pub struct NfilterConfig {
 /// Runs flow-nfilter: exit 0, or an error (exit 1) before any output when
 /// the configuration or the input header is bad.
 pub fn run(cfg: &NfilterConfig) -> Result<ExitCode, Error> {
-    let use_def = cfg.expression.is_none() || cfg.definition != "default";
+    let use_def = cfg.use_definition;
     let selection = load_selection(
         Some(&cfg.config_file),
         use_def.then_some(cfg.definition.as_str()),

@@ -209,6 +209,13 @@ fn flow_cat_windows_and_expressions_match_flow_nfilter() {
     assert_eq!(all, 5106);
     assert!(since > 0 && until > 0);
     assert_eq!(since + until, all);
+    // relative times start with '-' and must not be taken for options
+    assert_eq!(lines("flow-cat --since -9000d main | flow-print -f 3"), all);
+    assert_eq!(lines("flow-print -f 3 --until -9000d main"), 0);
+    assert_eq!(
+        lines("flow-cat main | flow-nfilter --since -1h | flow-print -f 3"),
+        0
+    );
     let nf = lines("flow-cat main | flow-nfilter --since 2005-07-06T16:50:00Z -e '6 eq $protocol' | flow-print -f 3");
     let fast = lines("flow-print -f 3 --since 2005-07-06T16:50:00Z -e '6 eq $protocol' main");
     assert_eq!(nf, fast);

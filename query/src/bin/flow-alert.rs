@@ -54,10 +54,10 @@ struct Args {
     #[arg(long = "state-keep", value_name = "DURATION", default_value = "7d")]
     state_keep: String,
     /// Ad-hoc run: flows that started at or after TIME (the state is neither used nor changed).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     since: Option<String>,
     /// Ad-hoc run: flows that started before TIME (the state is neither used nor changed).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     until: Option<String>,
     /// Rows in the top sources and top destinations tables.
     #[arg(long, value_name = "N", default_value_t = 10)]

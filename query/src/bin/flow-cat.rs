@@ -52,10 +52,10 @@ struct Args {
     #[arg(short = 'z')]
     zlib: Option<u32>,
     /// Only flows that started at or after TIME: "2026-11-22 03:00", RFC 3339, or -1h (extension).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     since: Option<String>,
     /// Only flows that started before TIME (extension).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     until: Option<String>,
     /// Only flows this expression permits, e.g. '6 eq $protocol' (extension).
     #[arg(short = 'e', long = "expr", value_name = "EXPR")]

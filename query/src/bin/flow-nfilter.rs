@@ -42,10 +42,10 @@ struct Args {
     #[arg(short = 'e')]
     expr: Option<String>,
     /// Only flows that started at or after TIME (extension).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     since: Option<String>,
     /// Only flows that started before TIME (extension).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     until: Option<String>,
     /// Symbol table directory (else FLOWTOOLS_SYMDIR).
     #[arg(long = "symdir")]
@@ -95,6 +95,9 @@ fn main() -> ExitCode {
         let cfg = NfilterConfig {
             config_file: args.config.clone().unwrap_or_else(|| DEFAULT_CONFIG.into()),
             definition: args.definition.clone().unwrap_or_else(|| "default".into()),
+            use_definition: args.definition.is_some()
+                || args.config.is_some()
+                || (args.expr.is_none() && args.since.is_none() && args.until.is_none()),
             expression: args.expr.clone(),
             vars,
             byte_order,

@@ -8,10 +8,10 @@ use query::select::ScanOptions;
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct ScanArgs {
     /// Only flows that started at or after TIME (e.g. "2026-11-22 03:00", RFC 3339, -1h).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
     /// Only flows that started before TIME.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
     /// A flow-tools filter.cfg to take --filter from.
     #[arg(long = "filter-file", value_name = "FILE")]
