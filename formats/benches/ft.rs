@@ -9,25 +9,8 @@ use formats::Record;
 
 const N: usize = 1 << 20;
 
-/// splitmix64: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// Zipf-like rank below 2^bits.
-    fn zipf(&mut self, bits: u64) -> u32 {
-        let k = self.below(bits + 1);
-        (self.next() & ((1u64 << k) - 1)) as u32
-    }
-}
+mod common;
+use common::Rng;
 
 /// Datagram-shaped records: 30 per header time, 4 exporters, popular hosts
 /// and ports, heavy-tailed counters.

@@ -9,25 +9,8 @@ use formats::Record;
 
 const N: usize = 1 << 20;
 
-/// splitmix64: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// Heavy-tailed (roughly Pareto) value >= 1.
-    fn heavy(&mut self, max_bits: u64) -> u32 {
-        let bits = (self.below(1 << 16) as f64 / 65536.0).powi(3) * max_bits as f64;
-        1 + self.below(1u64 << (bits as u64).max(1)) as u32
-    }
-}
+mod common;
+use common::Rng;
 
 /// Datagrams of up to 30 flows from 4 exporters, addresses from a few /16
 /// pools, a service-port mix, heavy-tailed sizes, times increasing.
