@@ -46,3 +46,25 @@ pub fn main_wrapper(body: impl FnOnce() -> Result<ExitCode, crate::Error>) -> Ex
         }
     }
 }
+
+/// C `atoi` as flow-tools' option parsing uses it: leading whitespace, an
+/// optional sign, decimal digits up to the first other character (so
+/// `abc` is 0). Out-of-range values saturate at the 64-bit limits, like
+/// glibc's `strtol`; callers that want an `int` truncate with `as i32`.
+pub fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for c in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
+    }
+    if neg {
+        v.saturating_neg()
+    } else {
+        v
+    }
+}

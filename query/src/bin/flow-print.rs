@@ -10,7 +10,6 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
 use query::print::{self, PrintConfig};
@@ -59,43 +58,9 @@ struct Args {
     extra: Vec<OsString>,
 }
 
-/// C `atoi`: leading blanks, an optional sign, then digits; anything else
-/// ends the number (so `abc` is 0).
+/// C `atoi` of an option value.
 fn atoi(s: &OsString) -> i64 {
-    let s = s.to_string_lossy();
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut v: i64 = 0;
-    for c in digits.bytes().take_while(u8::is_ascii_digit) {
-        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
-
-/// getopt's complaint for a rejected command line.
-fn option_error(e: &clap::Error) -> String {
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.clone(),
-        _ => String::new(),
-    };
-    let opt = arg.trim_start_matches('-');
-    let opt = opt.split([' ', '=', '<']).next().unwrap_or(opt);
-    match e.kind() {
-        ErrorKind::InvalidValue | ErrorKind::WrongNumberOfValues => {
-            format!("option requires an argument -- '{opt}'")
-        }
-        ErrorKind::InvalidUtf8 => "invalid argument encoding".to_string(),
-        _ if arg.starts_with("--") => format!("unrecognized option '{arg}'"),
-        _ => format!("invalid option -- '{opt}'"),
-    }
+    cli::atoi(&s.to_string_lossy())
 }
 
 fn usage() {
@@ -107,7 +72,7 @@ fn main() -> ExitCode {
         let args = match Args::try_parse() {
             Ok(a) => a,
             Err(e) => {
-                cli::warn(option_error(&e));
+                cli::warn(common::getopt_complaint(&e));
                 usage();
                 return Ok(ExitCode::SUCCESS);
             }
@@ -172,7 +137,7 @@ mod tests {
     #[test]
     fn bad_options() {
         let e = parse(&["-x"]).unwrap_err();
-        assert_eq!(option_error(&e), "invalid option -- 'x'");
+        assert_eq!(common::getopt_complaint(&e), "invalid option -- 'x'");
         assert!(parse(&["-f"]).is_err());
         assert!(parse(&["--help"]).is_err());
     }

@@ -9,7 +9,6 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::error::{ContextKind, ContextValue};
 use clap::{ArgAction, Parser};
 use query::stat::{self, Sort, StatConfig, StatError};
 use query::{cli, input, select};
@@ -79,30 +78,12 @@ fn usage(calls: u32) {
     }
 }
 
-/// getopt's complaint about a bad option, from clap's error.
-fn option_complaint(e: &clap::Error) -> String {
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.clone(),
-        _ => String::new(),
-    };
-    match e.kind() {
-        clap::error::ErrorKind::InvalidValue | clap::error::ErrorKind::NoEquals => {
-            format!(
-                "option requires an argument -- '{}'",
-                arg.trim_start_matches('-')
-            )
-        }
-        _ if arg.is_empty() => "invalid option".to_string(),
-        _ => format!("invalid option -- '{}'", arg.trim_start_matches('-')),
-    }
-}
-
 fn body() -> Result<ExitCode, query::Error> {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let args = match Args::try_parse_from(&argv) {
         Ok(a) => a,
         Err(e) => {
-            cli::warn(option_complaint(&e));
+            cli::warn(common::getopt_complaint(&e));
             usage(1);
             return Ok(ExitCode::SUCCESS);
         }

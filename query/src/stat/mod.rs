@@ -487,23 +487,7 @@ pub fn run(
 /// first other character; anything else gives 0. Out-of-range values are
 /// clamped to 64 bits then truncated to 32, like glibc's `(int)strtol`.
 pub fn atoi(s: &str) -> i32 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for c in digits.bytes() {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
-    }
-    if neg {
-        v = v.saturating_neg();
-    }
-    v as i32
+    crate::cli::atoi(s) as i32
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use query::select::ScanOptions;
 
 /// Fast-path options: time window, selection, workers.
@@ -48,5 +49,26 @@ impl ScanArgs {
             symdir: self.symdir.clone(),
             include_tmp: self.include_tmp,
         }
+    }
+}
+
+/// getopt's complaint for a command line clap rejected, in the words
+/// flow-tools' tools print before their usage text.
+#[allow(dead_code)] // not every tool that shares this module reports getopt errors
+pub fn getopt_complaint(e: &clap::Error) -> String {
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let opt = arg.trim_start_matches('-');
+    let opt = opt.split([' ', '=', '<']).next().unwrap_or(opt);
+    match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::WrongNumberOfValues | ErrorKind::NoEquals => {
+            format!("option requires an argument -- '{opt}'")
+        }
+        ErrorKind::InvalidUtf8 => "invalid argument encoding".to_string(),
+        _ if arg.starts_with("--") => format!("unrecognized option '{arg}'"),
+        _ if arg.is_empty() => "invalid option".to_string(),
+        _ => format!("invalid option -- '{opt}'"),
     }
 }
