@@ -1,0 +1,2 @@
+//! flow-graph: stacked traffic time series (work in progress).
+#![deny(missing_docs)]
