@@ -21,6 +21,7 @@ use std::path::PathBuf;
 pub mod anetcon;
 pub mod conntrack;
 mod engine;
+pub mod input;
 pub mod iptables;
 pub mod lookup;
 pub mod model;

@@ -54,7 +54,26 @@ const MONTHS: [&[u8; 3]; 12] = [
 ];
 
 fn month_of(s: &[u8]) -> Option<u8> {
-    MONTHS.iter().position(|m| &m[..] == s).map(|i| i as u8 + 1)
+    let &[a, b, c] = s else {
+        return None;
+    };
+    let m = match [a, b, c] {
+        [b'J', b'a', b'n'] => 1,
+        [b'F', b'e', b'b'] => 2,
+        [b'M', b'a', b'r'] => 3,
+        [b'A', b'p', b'r'] => 4,
+        [b'M', b'a', b'y'] => 5,
+        [b'J', b'u', b'n'] => 6,
+        [b'J', b'u', b'l'] => 7,
+        [b'A', b'u', b'g'] => 8,
+        [b'S', b'e', b'p'] => 9,
+        [b'O', b'c', b't'] => 10,
+        [b'N', b'o', b'v'] => 11,
+        [b'D', b'e', b'c'] => 12,
+        _ => return None,
+    };
+    debug_assert_eq!(MONTHS[m as usize - 1], &[a, b, c]);
+    Some(m)
 }
 
 fn digits(s: &[u8], n: usize) -> Option<u32> {
@@ -354,8 +373,20 @@ pub fn parse_uptime(s: &[u8]) -> Option<i64> {
         return None;
     }
     let f = crate::model::parse_uint(frac, u64::MAX)? as i64;
-    let us = f * 10i64.pow(6u32.saturating_sub(frac.len() as u32))
-        / 10i64.pow((frac.len() as u32).saturating_sub(6));
+    const POW10: [i64; 10] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+    ];
+    let n = frac.len();
+    let us = f * POW10[6usize.saturating_sub(n)] / POW10[n.saturating_sub(6)];
     Some(secs * 1_000_000 + us)
 }
 
@@ -387,9 +418,32 @@ pub fn split_tag(rest: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&rest[..n], msg.strip_prefix(b" ").unwrap_or(msg)))
 }
 
+fn trim_spaces(s: &[u8]) -> &[u8] {
+    &s[s.iter().take_while(|&&c| c == b' ').count()..]
+}
+
 /// Strips a leading kernel uptime stamp `[%5lu.%06lu] `, returning it.
 pub fn strip_uptime(msg: &[u8]) -> (Option<i64>, &[u8]) {
     if msg.first() == Some(&b'[') {
+        // the kernel's own form, `[%5lu.%06lu] `: digits only, 6 decimals
+        if let Some(dot) = msg.iter().take(24).position(|&c| c == b'.') {
+            let int = &msg[1..dot];
+            let ok_int = (1..=14).contains(&int.len())
+                && int.iter().all(|&c| c.is_ascii_digit() || c == b' ')
+                && int.last().is_some_and(u8::is_ascii_digit);
+            if ok_int && msg.get(dot + 7) == Some(&b']') {
+                if let (Some(us), Some(secs)) = (
+                    digits(&msg[dot + 1..], 6),
+                    crate::model::parse_uint(trim_spaces(int), 1 << 40),
+                ) {
+                    let r = &msg[dot + 8..];
+                    return (
+                        Some(secs as i64 * 1_000_000 + us as i64),
+                        r.strip_prefix(b" ").unwrap_or(r),
+                    );
+                }
+            }
+        }
         if let Some(close) = msg.iter().take(24).position(|&c| c == b']') {
             if let Some(up) = parse_uptime(&msg[1..close]) {
                 let r = &msg[close + 1..];
@@ -606,6 +660,124 @@ pub fn resolve_years(stamps: &[(u8, u8, u32, u32)], anchor_naive: i64) -> Vec<i6
     years
 }
 
+/// A year-less stamp: (month, day, seconds of day, microseconds).
+pub type YearLessStamp = (u8, u8, u32, u32);
+
+/// Streaming form of [`resolve_years`] for inputs too large to keep: fed
+/// the year-less stamps in file order, it keeps only the places where the
+/// year can change, then turns them into year segments.
+///
+/// Walking back, a line keeps the year of the line after it unless the two
+/// stamps are more than ~half a year apart or the earlier one is Feb 29;
+/// only those pairs ("jumps") are stored, so memory grows with the number
+/// of year changes (one per new year in a real log), not with the lines.
+/// Stamps whose date exists in no year (`Apr 31`) are skipped exactly as
+/// [`resolve_years`] skips them. The result equals
+/// [`resolve_years`]' years for every line with a valid date.
+#[derive(Clone, Debug, Default)]
+pub struct YearScan {
+    /// First line with a year-less stamp.
+    first_line: Option<u64>,
+    /// Last stamp with a date that exists in some year: (line, stamp).
+    last_valid: Option<(u64, (u8, u8, u32, u32))>,
+    /// The last year-less stamp has a date that exists in no year.
+    last_is_invalid: bool,
+    /// Pairs of consecutive valid stamps that may change the year:
+    /// (earlier line, earlier stamp, later line, later stamp).
+    jumps: Vec<(u64, YearLessStamp, u64, YearLessStamp)>,
+}
+
+/// Position of a stamp in a leap year, µs (for the half-year test).
+fn leap_position(s: (u8, u8, u32, u32)) -> i64 {
+    place(2000, s.0, s.1, s.2, s.3).unwrap_or(0)
+}
+
+impl YearScan {
+    /// Adds the year-less stamp of line `line` (lines in ascending order).
+    pub fn push(&mut self, line: u64, stamp: (u8, u8, u32, u32)) {
+        self.first_line.get_or_insert(line);
+        if let Some((_, p)) = &mut self.last_valid {
+            // the same day as the valid line before: no jump possible
+            if (p.0, p.1) == (stamp.0, stamp.1) && !(stamp.0 == 2 && stamp.1 == 29) {
+                self.last_is_invalid = false;
+                self.last_valid = Some((line, stamp));
+                return;
+            }
+        }
+        // 2000 is a leap year: a date that does not exist then never does
+        if !valid_date(2000, stamp.0 as u32, stamp.1 as u32) {
+            self.last_is_invalid = true;
+            return;
+        }
+        self.last_is_invalid = false;
+        if let Some((pl, p)) = self.last_valid {
+            // Within 180 days (181 in a common year) the line after is
+            // closer than any other year (>= 184 days away): no jump.
+            const NEAR_US: i64 = 180 * 86_400_000_000;
+            let far = (leap_position(p) - leap_position(stamp)).abs() > NEAR_US;
+            if far || (p.0 == 2 && p.1 == 29) {
+                self.jumps.push((pl, p, line, stamp));
+            }
+        }
+        self.last_valid = Some((line, stamp));
+    }
+
+    /// Year segments `(first line, year)`, ascending, for `anchor_naive`
+    /// (as in [`resolve_years`]); empty when no stamp was pushed.
+    pub fn finish(&self, anchor_naive: i64) -> Vec<(u64, i64)> {
+        let Some(first_line) = self.first_line else {
+            return Vec::new();
+        };
+        let limit = anchor_naive + 86_400_000_000;
+        let ay = year_of(anchor_naive);
+        let (mut ry, mut rt) = (ay, anchor_naive);
+        if !self.last_is_invalid {
+            if let Some((_, (m, d, s, us))) = self.last_valid {
+                for y in (ay - 8..=ay + 1).rev() {
+                    if let Some(t) = place(y, m, d, s, us) {
+                        if t <= limit {
+                            (ry, rt) = (y, t);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let closest = |stamp: (u8, u8, u32, u32), ry: i64, rt: i64| -> (i64, i64) {
+            let (m, d, s, us) = stamp;
+            let span = if m == 2 && d == 29 { 4 } else { 1 };
+            let mut best: Option<(i64, i64)> = None;
+            for y in ry - span..=ry + span {
+                if let Some(t) = place(y, m, d, s, us) {
+                    if best.is_none_or(|(_, bt)| (t - rt).abs() < (bt - rt).abs()) {
+                        best = Some((y, t));
+                    }
+                }
+            }
+            best.unwrap_or((ry, rt))
+        };
+        // segments, built backwards: (first line, year)
+        let mut back: Vec<(u64, i64)> = Vec::new();
+        let Some((last_line, last)) = self.last_valid else {
+            return vec![(first_line, ry)];
+        };
+        let _ = last_line;
+        let (mut year, _) = closest(last, ry, rt);
+        for &(_, p, nl, n) in self.jumps.iter().rev() {
+            // every valid line from `nl` up to the next jump has `year`
+            let rt = place(year, n.0, n.1, n.2, n.3).unwrap_or(rt);
+            let (y, _) = closest(p, year, rt);
+            if y != year {
+                back.push((nl, year));
+                year = y;
+            }
+        }
+        back.push((first_line, year));
+        back.reverse();
+        back
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,6 +849,73 @@ mod tests {
         ];
         let ys = resolve_years(&st, utc(2025, 1, 1, 0, 20, 0));
         assert_eq!(ys, vec![2024, 2025, 2024, 2025]);
+    }
+
+    /// The streaming scan gives every valid line the year of the
+    /// whole-file resolution, on random walks with jumps, skew, Feb 29
+    /// and impossible dates.
+    #[test]
+    fn year_scan_equals_resolve_years() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for round in 0..3000 {
+            let n = 1 + next(40) as usize;
+            let mut day: i64 = next(366) as i64;
+            let mut stamps = Vec::new();
+            for _ in 0..n {
+                day += match next(10) {
+                    0 => next(400) as i64 - 200,
+                    1 => -(next(3) as i64),
+                    _ => next(2) as i64,
+                };
+                let d = day.rem_euclid(366);
+                // month/day in a leap year, sometimes an impossible date
+                let (m, dd) = match next(30) {
+                    0 => (2, 29),
+                    1 => (4, 31),
+                    2 => (2, 30),
+                    _ => {
+                        let mut m = 1u8;
+                        let mut left = d;
+                        let len = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+                        while left >= len[m as usize - 1] {
+                            left -= len[m as usize - 1];
+                            m += 1;
+                        }
+                        (m, left as u8 + 1)
+                    }
+                };
+                stamps.push((m, dd, next(86_400) as u32, next(3) as u32));
+            }
+            let anchor = utc(
+                2020 + next(12) as i64,
+                1 + next(12) as u32,
+                1 + next(28) as u32,
+                0,
+                0,
+                0,
+            ) + (round % 3) as i64 * 43_200_000_000;
+            let want = resolve_years(&stamps, anchor);
+            let mut scan = YearScan::default();
+            for (i, s) in stamps.iter().enumerate() {
+                scan.push(i as u64 + 1, *s);
+            }
+            let plan = scan.finish(anchor);
+            assert_eq!(plan.first().map(|p| p.0), Some(1));
+            for (i, s) in stamps.iter().enumerate() {
+                if !valid_date(2000, s.0 as u32, s.1 as u32) {
+                    continue;
+                }
+                let line = i as u64 + 1;
+                let y = plan.iter().rev().find(|p| p.0 <= line).map(|p| p.1);
+                assert_eq!(y, Some(want[i]), "line {line} of {stamps:?} at {anchor}");
+            }
+        }
     }
 
     #[test]
