@@ -25,6 +25,10 @@ impl Addr {
     /// IPv6 address in any textual form (compressed or the kernel's full
     /// form with leading zeros). `None` for anything else.
     pub fn parse(s: &[u8]) -> Option<Addr> {
+        // a dotted quad has no ':', so trying it first changes nothing
+        if let Some(a) = parse_ipv4(s) {
+            return Some(Addr::V4(a));
+        }
         if s.contains(&b':') {
             let t = std::str::from_utf8(s).ok()?;
             return t
@@ -32,7 +36,7 @@ impl Addr {
                 .ok()
                 .map(|a| Addr::V6(u128::from(a)));
         }
-        parse_ipv4(s).map(Addr::V4)
+        None
     }
 
     /// True for IPv4.
@@ -61,34 +65,29 @@ impl std::fmt::Display for Addr {
 /// Parses a dotted quad strictly (no leading `+`, 1-3 digits per part).
 pub fn parse_ipv4(s: &[u8]) -> Option<u32> {
     let mut out = 0u32;
-    let mut part = 0u32;
-    let mut digits = 0;
-    let mut dots = 0;
-    for &c in s {
-        match c {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > 3 {
-                    return None;
-                }
-                part = part * 10 + (c - b'0') as u32;
+    let mut i = 0;
+    for part in 0..4 {
+        if part > 0 {
+            if s.get(i) != Some(&b'.') {
+                return None;
             }
-            b'.' => {
-                if digits == 0 || part > 255 || dots == 3 {
-                    return None;
-                }
-                out = out << 8 | part;
-                part = 0;
-                digits = 0;
-                dots += 1;
-            }
-            _ => return None,
+            i += 1;
         }
+        let start = i;
+        let mut v = 0u32;
+        while let Some(d) = s.get(i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+            if i - start == 3 {
+                return None;
+            }
+            v = v * 10 + d as u32;
+            i += 1;
+        }
+        if i == start || v > 255 {
+            return None;
+        }
+        out = out << 8 | v;
     }
-    if dots != 3 || digits == 0 || part > 255 {
-        return None;
-    }
-    Some(out << 8 | part)
+    (i == s.len()).then_some(out)
 }
 
 /// Parses an unsigned decimal integer (digits only, no sign) up to `max`.
@@ -98,12 +97,23 @@ pub fn parse_uint(s: &[u8], max: u64) -> Option<u64> {
         return None;
     }
     let mut v: u64 = 0;
-    for &c in s {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
+    if s.len() <= 19 {
+        // at most 19 digits: no overflow
+        for &c in s {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
         }
-        v = v.checked_mul(10)?.checked_add(d as u64)?;
+    } else {
+        for &c in s {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(d as u64)?;
+        }
     }
     (v <= max).then_some(v)
 }
@@ -134,6 +144,13 @@ pub fn parse_hex(s: &[u8], max: u64) -> Option<u64> {
 /// Protocol number from a name as the kernel, ulogd or conntrack print it
 /// (case-insensitive), or from a decimal number 0..=255.
 pub fn protocol_number(s: &[u8]) -> Option<u8> {
+    // the kernel's spellings first (same answers as the table below)
+    match s {
+        b"TCP" => return Some(6),
+        b"UDP" => return Some(17),
+        b"ICMP" => return Some(1),
+        _ => {}
+    }
     const NAMES: [(&[u8], u8); 11] = [
         (b"TCP", 6),
         (b"UDP", 17),
@@ -467,6 +484,77 @@ pub fn flags_for_state(state: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The previous dotted-quad parser, the reference for the fast one.
+    fn parse_ipv4_reference(s: &[u8]) -> Option<u32> {
+        let (mut out, mut part, mut digits, mut dots) = (0u32, 0u32, 0, 0);
+        for &c in s {
+            match c {
+                b'0'..=b'9' => {
+                    digits += 1;
+                    if digits > 3 {
+                        return None;
+                    }
+                    part = part * 10 + (c - b'0') as u32;
+                }
+                b'.' => {
+                    if digits == 0 || part > 255 || dots == 3 {
+                        return None;
+                    }
+                    out = out << 8 | part;
+                    part = 0;
+                    digits = 0;
+                    dots += 1;
+                }
+                _ => return None,
+            }
+        }
+        if dots != 3 || digits == 0 || part > 255 {
+            return None;
+        }
+        Some(out << 8 | part)
+    }
+
+    #[test]
+    fn ipv4_and_uint_parsers_match_their_references() {
+        let alphabet = b"0123456789..x";
+        let mut x: u64 = 88_172_645_463_325_252;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 17) as usize;
+            let s: Vec<u8> = (0..len)
+                .map(|i| alphabet[((x >> (i * 3 + 5)) % alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(parse_ipv4(&s), parse_ipv4_reference(&s), "{s:?}");
+        }
+        for s in [
+            "1.2.3.4",
+            "255.255.255.255",
+            "010.1.1.1",
+            "256.1.1.1",
+            "1.2.3",
+            "0001.2.3.4",
+        ] {
+            assert_eq!(
+                parse_ipv4(s.as_bytes()),
+                parse_ipv4_reference(s.as_bytes()),
+                "{s}"
+            );
+        }
+        assert_eq!(
+            parse_uint(b"18446744073709551615", u64::MAX),
+            Some(u64::MAX)
+        );
+        assert_eq!(parse_uint(b"18446744073709551616", u64::MAX), None);
+        assert_eq!(
+            parse_uint(b"9999999999999999999", u64::MAX),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_uint(b"", 9), None);
+        assert_eq!(parse_uint(b"10", 9), None);
+    }
 
     #[test]
     fn ipv4_parse_is_strict() {

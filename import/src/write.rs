@@ -65,6 +65,7 @@ struct OpenFile {
     tmp: PathBuf,
     path: PathBuf,
     exporters: BTreeSet<u32>,
+    last_exporter: Option<u32>,
     first_secs: u32,
     last_secs: u32,
     nat: Vec<String>,
@@ -182,6 +183,7 @@ impl SlotWriter {
             tmp,
             path,
             exporters: BTreeSet::new(),
+            last_exporter: None,
             first_secs: u32::MAX,
             last_secs: 0,
             nat: Vec::new(),
@@ -191,8 +193,19 @@ impl SlotWriter {
 
     /// Writes one record into the file of its slot (by export time = Last).
     pub fn write(&mut self, r: &Record) -> Result<(), Error> {
-        let f = self.file_for(r.unix_secs)?;
-        f.exporters.insert(r.exporter);
+        // consecutive records nearly always share a slot and an exporter
+        let slot = match self.tz {
+            Tz::Utc => r.unix_secs - r.unix_secs % SLOT_SECS,
+            tz => slot_of(r.unix_secs, tz),
+        };
+        let f = match self.open.get_mut(&slot) {
+            Some(f) => f,
+            None => self.file_for(r.unix_secs)?,
+        };
+        if f.last_exporter != Some(r.exporter) {
+            f.exporters.insert(r.exporter);
+            f.last_exporter = Some(r.exporter);
+        }
         f.first_secs = f.first_secs.min(r.unix_secs);
         f.last_secs = f.last_secs.max(r.unix_secs);
         match f.w.write(r) {
