@@ -1,2 +1,554 @@
-//! flow-export: flows to CSV, JSON lines and Parquet (work in progress).
+//! flow-export: flows to CSV, JSON lines and Parquet, for the cluster
+//! engines (Spark, Trino, ClickHouse, DuckDB) that take over when one
+//! machine is not enough.
+//!
+//! The crate owns the exported column set ([`columns`]), the row encoders
+//! ([`text`] for CSV and JSON lines, [`columnar`] for Parquet), the ordered
+//! parallel pipeline that feeds them ([`pipeline`]) and the output files
+//! with their all-or-nothing rename ([`output`]). Its entry point is
+//! [`export`] (or [`run`] for the binary) with a [`Config`].
+//!
+//! Input is the query crate's: files, directories, ft streams on stdin,
+//! time windows and filters ([`query::select`], [`query::input`]); nothing
+//! here parses flow files or filter languages, and nothing here parses
+//! arguments (see `bin/flow-export.rs`).
+//!
+//! # How the work is split
+//!
+//! The calling thread turns the inputs into tasks in input order: runs of
+//! native blocks adding up to about one task's rows (decoded later, by a
+//! worker), or records read from an ft file or stream (which only one
+//! thread can decompress). Workers decode, apply the time window and
+//! selection, split rows by partition and encode them: CSV/JSON text, or a
+//! complete compressed Parquet row group. The calling thread writes the
+//! results strictly in task order, so the output order is the input order
+//! (flow-cat's), whatever the thread count, and at most a few tasks are in
+//! memory at once (see [`pipeline`]).
 #![deny(missing_docs)]
+
+pub mod columnar;
+pub mod columns;
+pub mod output;
+pub mod pipeline;
+pub mod text;
+pub mod time;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use formats::native::BlockInfo;
+use formats::Record;
+use query::input::{Input, RecordSource, Window};
+use query::select::{ScanOptions, Selection};
+
+use crate::columnar::RowGroupEncoder;
+use crate::output::{Output, PartKey, Payload, Target, Written};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Json,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The file name extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// Hive-style partitioning by flow start time (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partition {
+    /// `date=YYYY-MM-DD/hour=HH/`
+    Hour,
+    /// `date=YYYY-MM-DD/`
+    Day,
+}
+
+/// Rows per task for the text formats: big enough to amortize the
+/// hand-off, small enough that a few in flight cost little memory.
+pub const TEXT_TASK_ROWS: usize = 1 << 16;
+
+/// Everything that shapes an export.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Output format.
+    pub format: Format,
+    /// Inputs, time window, filter, threads (empty inputs: stdin stream).
+    pub scan: ScanOptions,
+    /// `-o`: a file, or the table directory with `partition`; `None` (or
+    /// `-`): standard output (text formats only).
+    pub output: Option<PathBuf>,
+    /// `--partition`: Hive layout under the `output` directory.
+    pub partition: Option<Partition>,
+    /// Parquet rows per row group (an upper bound: a group also ends with
+    /// its task, and holds one partition).
+    pub row_group_rows: usize,
+    /// Parquet: add dotted-quad string columns for the addresses
+    /// (`exaddr_str`, `srcaddr_str`, `dstaddr_str`, `nexthop_str`); they
+    /// cost about a third more time and 30% more bytes.
+    pub addr_strings: bool,
+    /// Parquet: zstd level (1 is fast and already small).
+    pub zstd_level: i32,
+    /// Partition file names: `PREFIX-00000.parquet`; unique per run.
+    pub part_prefix: String,
+}
+
+impl Config {
+    /// Defaults for `format` reading `scan`, to standard output.
+    pub fn new(format: Format, scan: ScanOptions) -> Self {
+        Config {
+            format,
+            scan,
+            output: None,
+            partition: None,
+            row_group_rows: columnar::DEFAULT_ROW_GROUP_ROWS,
+            addr_strings: false,
+            zstd_level: 1,
+            part_prefix: default_part_prefix(),
+        }
+    }
+
+    /// Where the rows go, after checking the combination of options.
+    pub fn target(&self) -> Result<Target, Error> {
+        let out = self.output.as_ref().filter(|p| p.as_os_str() != "-");
+        match (out, self.partition, self.format) {
+            (None, Some(_), _) => Err(Error::Usage(
+                "--partition needs -o DIR, the table directory".into(),
+            )),
+            (None, None, Format::Parquet) => Err(Error::Usage(
+                "Parquet output needs -o FILE (or -o DIR with --partition)".into(),
+            )),
+            (None, None, _) => Ok(Target::Stdout),
+            (Some(p), Some(_), _) => Ok(Target::Dir(p.clone())),
+            (Some(p), None, _) => Ok(Target::File(p.clone())),
+        }
+    }
+}
+
+/// `part-YYYYMMDDTHHMMSSZ-PID`: sorts by export time, unique per run.
+pub fn default_part_prefix() -> String {
+    format!(
+        "part-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    )
+}
+
+/// Errors of an export.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the inputs, the filter or the time window failed.
+    #[error("{0}")]
+    Input(#[from] query::Error),
+    /// A file or directory operation failed.
+    #[error("{}: {action}: {reason}", path.display())]
+    Io {
+        /// The file (its final name) or directory.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The OS reason.
+        reason: String,
+    },
+    /// Writing to standard output failed (a broken pipe exits quietly).
+    #[error("standard output: {}", query::input::io_reason(.0))]
+    Stdout(std::io::Error),
+    /// Encoding a Parquet row group failed.
+    #[error("Parquet encoding: {0}")]
+    Encode(#[from] parquet::errors::ParquetError),
+    /// A bad combination of options.
+    #[error("{0}")]
+    Usage(String),
+    /// A worker thread stopped (it panicked).
+    #[error("{0}")]
+    Workers(#[from] pipeline::WorkersGone),
+}
+
+/// What [`export`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Flows written.
+    pub flows: u64,
+    /// Files written (final names; empty for standard output).
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs an export for the binary: errors come back for
+/// `query::cli::main_wrapper`-style printing, a broken pipe on standard
+/// output ends quietly with success.
+pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
+    match export(cfg) {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(Error::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Exports the flows `cfg` selects. Nothing appears under a final name
+/// unless the whole export succeeded.
+pub fn export(cfg: &Config) -> Result<Summary, Error> {
+    let target = cfg.target()?;
+    if cfg.part_prefix.is_empty()
+        || cfg.part_prefix.starts_with('.')
+        || cfg.part_prefix.contains(['/', '\0'])
+    {
+        return Err(Error::Usage(format!(
+            "--part-prefix {:?}: must be a plain file name that does not start with '.'",
+            cfg.part_prefix
+        )));
+    }
+    if cfg.row_group_rows == 0 {
+        return Err(Error::Usage("--row-group-rows must be at least 1".into()));
+    }
+    let schema = columnar::schema(cfg.addr_strings)?;
+    let props = columnar::properties(cfg.addr_strings, cfg.zstd_level)
+        .map_err(|e| Error::Usage(format!("--zstd-level {}: {e}", cfg.zstd_level)))?;
+    let threads = match cfg.scan.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let task_rows = match cfg.format {
+        Format::Parquet => cfg.row_group_rows,
+        _ => TEXT_TASK_ROWS,
+    };
+    // Resolve inputs, filter and window before creating any file.
+    let (inputs, window, selection, stdin) = if cfg.scan.is_fast_path() {
+        let p = query::select::prepare(&cfg.scan)?;
+        (p.inputs, p.window, p.selection, None)
+    } else {
+        let window = cfg.scan.window()?;
+        let selection = cfg.scan.selection()?;
+        let src: Box<dyn RecordSource> = Box::new(query::input::open_stdin()?);
+        (Vec::new(), window, selection, Some(src))
+    };
+    let mut out = Output::new(
+        cfg.format,
+        target,
+        cfg.partition,
+        cfg.part_prefix.clone(),
+        schema.clone(),
+        props.clone(),
+    )?;
+    let ctx = Worker {
+        format: cfg.format,
+        partition: cfg.partition,
+        inputs: &inputs,
+        window,
+        selection: &selection,
+        schema: &schema,
+        props: &props,
+        addr_strings: cfg.addr_strings,
+    };
+    let mut producer = Producer {
+        inputs: &inputs,
+        window,
+        task_rows,
+        next_input: 0,
+        current: match stdin {
+            Some(src) => Current::Stream { input: None, src },
+            None => Current::Idle,
+        },
+        pending: Vec::new(),
+        pending_rows: 0,
+    };
+    let mut flows = 0u64;
+    let result = pipeline::run_ordered(
+        threads,
+        2 * threads + 2,
+        || producer.next_task(),
+        |task| ctx.run(task),
+        |done: TaskOutput| {
+            flows += done.rows;
+            for (key, payload) in done.parts {
+                out.write(key, payload)?;
+            }
+            Ok(())
+        },
+    );
+    match result {
+        Ok(()) => {
+            let Written { files } = out.commit()?;
+            Ok(Summary { flows, files })
+        }
+        Err(e) => {
+            out.abort();
+            Err(e)
+        }
+    }
+}
+
+/// A piece of work, in input order.
+enum Task {
+    /// Native blocks to decode: (input index, block).
+    Blocks(Vec<(usize, BlockInfo)>),
+    /// Records already read from an ft file or stream.
+    Records(Vec<Record>),
+}
+
+/// What a worker made of a task.
+struct TaskOutput {
+    rows: u64,
+    parts: Vec<(PartKey, Payload)>,
+}
+
+enum Current {
+    Idle,
+    Native {
+        input: usize,
+        next_block: usize,
+    },
+    Stream {
+        input: Option<usize>,
+        src: Box<dyn RecordSource>,
+    },
+}
+
+/// Turns the inputs into tasks, in flow-cat order.
+struct Producer<'a> {
+    inputs: &'a [Input],
+    window: Window,
+    task_rows: usize,
+    next_input: usize,
+    current: Current,
+    pending: Vec<(usize, BlockInfo)>,
+    pending_rows: usize,
+}
+
+impl Producer<'_> {
+    fn take_pending(&mut self) -> Option<Task> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        self.pending_rows = 0;
+        Some(Task::Blocks(std::mem::take(&mut self.pending)))
+    }
+
+    fn next_task(&mut self) -> Result<Option<Task>, Error> {
+        loop {
+            match &mut self.current {
+                Current::Native { input, next_block } => {
+                    let i = *input;
+                    let Some(nf) = self.inputs[i].native.as_ref() else {
+                        self.current = Current::Idle;
+                        continue;
+                    };
+                    let blocks = nf.blocks();
+                    while *next_block < blocks.len() {
+                        let b = blocks[*next_block];
+                        *next_block += 1;
+                        if self.window.may_hold(&b) {
+                            self.pending.push((i, b));
+                            self.pending_rows += b.records as usize;
+                            if self.pending_rows >= self.task_rows {
+                                return Ok(self.take_pending());
+                            }
+                        }
+                    }
+                    // Blocks of the next file may join this task.
+                    self.current = Current::Idle;
+                }
+                Current::Stream { input, src } => {
+                    // Blocks read before this stream go first.
+                    if !self.pending.is_empty() {
+                        return Ok(self.take_pending());
+                    }
+                    let mut recs = Vec::with_capacity(self.task_rows.min(1 << 20));
+                    let mut ended = false;
+                    while recs.len() < self.task_rows {
+                        match src.next_batch(&mut recs) {
+                            Ok(0) => {
+                                ended = true;
+                                break;
+                            }
+                            Ok(_) => {}
+                            Err(e) => match input {
+                                // A damaged file: warn, keep what was read, go on.
+                                Some(i) => {
+                                    query::cli::warn(format!("{}: {e}", self.inputs[*i].display));
+                                    ended = true;
+                                    break;
+                                }
+                                None => return Err(e.into()),
+                            },
+                        }
+                    }
+                    if ended {
+                        self.current = Current::Idle;
+                    }
+                    if !recs.is_empty() {
+                        return Ok(Some(Task::Records(recs)));
+                    }
+                }
+                Current::Idle => {
+                    let Some(inp) = self.inputs.get(self.next_input) else {
+                        return Ok(self.take_pending());
+                    };
+                    let i = self.next_input;
+                    self.next_input += 1;
+                    if !self.window.may_hold_file(&inp.header) {
+                        continue;
+                    }
+                    if inp.native.is_some() {
+                        self.current = Current::Native {
+                            input: i,
+                            next_block: 0,
+                        };
+                        continue;
+                    }
+                    match query::input::open(inp) {
+                        Ok(src) => {
+                            self.current = Current::Stream {
+                                input: Some(i),
+                                src,
+                            }
+                        }
+                        Err(e) => {
+                            query::cli::warn(format!("{}: {e}; ignoring this file", inp.display))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What every worker shares.
+struct Worker<'a> {
+    format: Format,
+    partition: Option<Partition>,
+    inputs: &'a [Input],
+    window: Window,
+    selection: &'a Selection,
+    schema: &'a parquet::schema::types::SchemaDescPtr,
+    props: &'a parquet::file::properties::WriterPropertiesPtr,
+    addr_strings: bool,
+}
+
+enum Encoder {
+    Csv(Vec<u8>, text::Clocks),
+    Json(Vec<u8>, text::Clocks),
+    Parquet(Box<RowGroupEncoder>),
+}
+
+impl Worker<'_> {
+    fn filter(&self, recs: &mut Vec<Record>) {
+        if !self.window.is_open() {
+            let w = self.window;
+            recs.retain(|r| w.contains(r));
+        }
+        self.selection.retain(recs);
+    }
+
+    fn run(&self, task: Task) -> Result<TaskOutput, Error> {
+        let mut parts: Vec<(PartKey, Encoder)> = Vec::new();
+        let mut rows = 0u64;
+        match task {
+            Task::Blocks(blocks) => {
+                let mut buf = Vec::with_capacity(formats::native::DEFAULT_BLOCK_RECORDS);
+                for (i, b) in blocks {
+                    let inp = &self.inputs[i];
+                    let Some(nf) = inp.native.as_ref() else {
+                        continue;
+                    };
+                    buf.clear();
+                    if let Err(e) = nf.decode_block(&b, &mut buf) {
+                        query::cli::warn(format!("{}: {e}; skipping this block", inp.display));
+                        continue;
+                    }
+                    self.filter(&mut buf);
+                    rows += buf.len() as u64;
+                    self.encode(&mut parts, &buf)?;
+                }
+            }
+            Task::Records(mut recs) => {
+                self.filter(&mut recs);
+                rows += recs.len() as u64;
+                self.encode(&mut parts, &recs)?;
+            }
+        }
+        let mut out = Vec::with_capacity(parts.len());
+        for (key, enc) in parts {
+            out.push((
+                key,
+                match enc {
+                    Encoder::Csv(t, _) | Encoder::Json(t, _) => Payload::Text(t),
+                    Encoder::Parquet(e) => Payload::RowGroup(e.finish()?),
+                },
+            ));
+        }
+        Ok(TaskOutput { rows, parts: out })
+    }
+
+    /// Feeds `recs` to the encoders of their partitions, in runs of equal
+    /// partition (flows come roughly in time order, so runs are long).
+    fn encode(&self, parts: &mut Vec<(PartKey, Encoder)>, recs: &[Record]) -> Result<(), Error> {
+        let Some(p) = self.partition else {
+            return self.encoder(parts, None).push(recs);
+        };
+        let mut start = 0;
+        while start < recs.len() {
+            let key = p.key(recs[start].start_ms());
+            let mut end = start + 1;
+            while end < recs.len() && p.key(recs[end].start_ms()) == key {
+                end += 1;
+            }
+            self.encoder(parts, Some(key)).push(&recs[start..end])?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn encoder<'p>(&self, parts: &'p mut Vec<(PartKey, Encoder)>, key: PartKey) -> &'p mut Encoder {
+        let i = match parts.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let enc = match self.format {
+                    Format::Parquet => Encoder::Parquet(Box::new(RowGroupEncoder::new(
+                        self.schema,
+                        self.props,
+                        self.addr_strings,
+                    ))),
+                    Format::Csv => Encoder::Csv(Vec::new(), text::Clocks::default()),
+                    Format::Json => Encoder::Json(Vec::new(), text::Clocks::default()),
+                };
+                parts.push((key, enc));
+                parts.len() - 1
+            }
+        };
+        &mut parts[i].1
+    }
+}
+
+impl Encoder {
+    fn push(&mut self, recs: &[Record]) -> Result<(), Error> {
+        match self {
+            Encoder::Csv(buf, t) => {
+                buf.reserve(recs.len() * 200);
+                for r in recs {
+                    text::csv_row(buf, r, t);
+                }
+            }
+            Encoder::Json(buf, t) => {
+                buf.reserve(recs.len() * 450);
+                for r in recs {
+                    text::json_row(buf, r, t);
+                }
+            }
+            Encoder::Parquet(e) => e.write(recs)?,
+        }
+        Ok(())
+    }
+}

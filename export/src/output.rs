@@ -1,0 +1,415 @@
+//! Where exported rows go, and the guarantee that no half-written file
+//! ever appears under a final name.
+//!
+//! Every file is written under a hidden temporary name in its final
+//! directory (`.NAME.tmp-PID`; engines skip names starting with `.`),
+//! finished, fsynced, and renamed only when the whole export succeeded
+//! ([`Output::commit`]). On any error [`Output::abort`] removes every
+//! temporary file and every directory the export created (also on drop,
+//! as a safety net). Standard output gets text rows directly.
+//!
+//! With `--partition`, rows go to one file per Hive partition
+//! (`date=2026-11-22/hour=03/PREFIX-00000.parquet`), keyed by the flow's
+//! start time in UTC. At most [`MAX_OPEN`] partition files are open at
+//! once; the least recently used is finished early (still under its
+//! temporary name) and a later row for it starts the next part number.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use parquet::errors::ParquetError;
+use parquet::file::properties::WriterPropertiesPtr;
+use parquet::schema::types::SchemaDescPtr;
+
+use crate::columnar::{EncodedRowGroup, ParquetFile};
+use crate::time::{push_date, DAY_MS, HOUR_MS};
+use crate::{Error, Format, Partition};
+
+/// Partition files open at once.
+pub const MAX_OPEN: usize = 32;
+
+/// Buffer of each output file.
+const BUF: usize = 1 << 20;
+
+/// The partition of a row: `None` without `--partition`, else the hour
+/// (`start_ms / HOUR_MS`, for `day` rounded down to midnight).
+pub type PartKey = Option<i64>;
+
+impl Partition {
+    /// The key of a flow starting at `start_ms`.
+    #[inline]
+    pub fn key(self, start_ms: i64) -> i64 {
+        match self {
+            Partition::Hour => start_ms.div_euclid(HOUR_MS),
+            Partition::Day => start_ms.div_euclid(DAY_MS) * 24,
+        }
+    }
+
+    /// The Hive directory of a key: `date=YYYY-MM-DD/hour=HH` or
+    /// `date=YYYY-MM-DD`.
+    pub fn dir(self, key: i64) -> String {
+        let mut v = b"date=".to_vec();
+        push_date(&mut v, key.div_euclid(24));
+        if self == Partition::Hour {
+            v.extend_from_slice(b"/hour=");
+            crate::time::push_digits(&mut v, key.rem_euclid(24) as u32, 2);
+        }
+        String::from_utf8_lossy(&v).into_owned()
+    }
+}
+
+/// Encoded rows of one partition, ready to write.
+pub enum Payload {
+    /// CSV or JSON-lines text.
+    Text(Vec<u8>),
+    /// A Parquet row group.
+    RowGroup(EncodedRowGroup),
+}
+
+/// Where the export goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Text on standard output.
+    Stdout,
+    /// One file.
+    File(PathBuf),
+    /// A partitioned table directory.
+    Dir(PathBuf),
+}
+
+enum Sink {
+    Text(BufWriter<File>),
+    Parquet(ParquetFile<BufWriter<File>>),
+}
+
+struct OpenFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    sink: Sink,
+    last_use: u64,
+}
+
+/// The files of one export run.
+pub struct Output {
+    format: Format,
+    target: Target,
+    partition: Option<Partition>,
+    prefix: String,
+    schema: SchemaDescPtr,
+    props: WriterPropertiesPtr,
+    stdout: Option<BufWriter<std::io::StdoutLock<'static>>>,
+    open: HashMap<PartKey, OpenFile>,
+    finished: Vec<(PathBuf, PathBuf)>,
+    next_part: HashMap<PartKey, u32>,
+    created_dirs: Vec<PathBuf>,
+    clock: u64,
+    done: bool,
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Final paths of the files (empty for standard output).
+    pub files: Vec<PathBuf>,
+}
+
+fn io_err(path: &Path, action: &'static str, e: &std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        action,
+        reason: query::input::io_reason(e),
+    }
+}
+
+/// The OS reason inside a Parquet error when it is an I/O failure.
+fn parquet_err(path: &Path, e: ParquetError) -> Error {
+    if let ParquetError::External(inner) = &e {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return io_err(path, "cannot write", io);
+        }
+    }
+    Error::Io {
+        path: path.to_path_buf(),
+        action: "cannot write Parquet",
+        reason: e.to_string(),
+    }
+}
+
+impl Output {
+    /// Prepares an export to `target`; creates nothing yet. `prefix` names
+    /// partition files (`PREFIX-00000.parquet`), unique per run so that
+    /// periodic exports add files to a table instead of replacing them.
+    pub fn new(
+        format: Format,
+        target: Target,
+        partition: Option<Partition>,
+        prefix: String,
+        schema: SchemaDescPtr,
+        props: WriterPropertiesPtr,
+    ) -> Result<Self, Error> {
+        match &target {
+            Target::File(p) if p.is_dir() => return Err(Error::Usage(format!(
+                "{}: is a directory (name a file, or add --partition to write a table directory)",
+                p.display()
+            ))),
+            Target::Dir(p) if p.exists() && !p.is_dir() => {
+                return Err(Error::Usage(format!(
+                    "{}: exists and is not a directory",
+                    p.display()
+                )))
+            }
+            _ => {}
+        }
+        let mut stdout = (target == Target::Stdout)
+            .then(|| BufWriter::with_capacity(BUF, std::io::stdout().lock()));
+        if let (Some(out), Format::Csv) = (&mut stdout, format) {
+            let header = crate::columns::csv_header();
+            out.write_all(header.as_bytes())
+                .and_then(|_| out.write_all(b"\n"))
+                .map_err(Error::Stdout)?;
+        }
+        Ok(Output {
+            format,
+            target,
+            partition,
+            prefix,
+            schema,
+            props,
+            stdout,
+            open: HashMap::new(),
+            finished: Vec::new(),
+            next_part: HashMap::new(),
+            created_dirs: Vec::new(),
+            clock: 0,
+            done: false,
+        })
+    }
+
+    /// Writes one payload to the file of its partition.
+    pub fn write(&mut self, key: PartKey, payload: Payload) -> Result<(), Error> {
+        if let Some(out) = &mut self.stdout {
+            if let Payload::Text(t) = payload {
+                return out.write_all(&t).map_err(Error::Stdout);
+            }
+            return Err(Error::Usage("Parquet cannot go to standard output".into()));
+        }
+        self.clock += 1;
+        if !self.open.contains_key(&key) {
+            if self.open.len() >= MAX_OPEN {
+                self.close_least_recent()?;
+            }
+            let f = self.open_file(key)?;
+            self.open.insert(key, f);
+        }
+        let clock = self.clock;
+        let Some(f) = self.open.get_mut(&key) else {
+            return Ok(());
+        };
+        f.last_use = clock;
+        match (&mut f.sink, payload) {
+            (Sink::Text(w), Payload::Text(t)) => w
+                .write_all(&t)
+                .map_err(|e| io_err(&f.dest, "cannot write", &e)),
+            (Sink::Parquet(p), Payload::RowGroup(rg)) => {
+                p.append(rg).map_err(|e| parquet_err(&f.dest, e))
+            }
+            _ => Err(Error::Usage(
+                "internal: payload does not match the format".into(),
+            )),
+        }
+    }
+
+    fn close_least_recent(&mut self) -> Result<(), Error> {
+        let Some(key) = self
+            .open
+            .iter()
+            .min_by_key(|(_, f)| f.last_use)
+            .map(|(k, _)| *k)
+        else {
+            return Ok(());
+        };
+        if let Some(f) = self.open.remove(&key) {
+            self.finish_file(f)?;
+        }
+        Ok(())
+    }
+
+    fn make_dir(&mut self, dir: &Path) -> Result<(), Error> {
+        let mut missing = Vec::new();
+        let mut p = Some(dir);
+        while let Some(d) = p {
+            if d.as_os_str().is_empty() || d.exists() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            p = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            match std::fs::create_dir(&d) {
+                Ok(()) => self.created_dirs.push(d),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(&d, "cannot create directory", &e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn open_file(&mut self, key: PartKey) -> Result<OpenFile, Error> {
+        let pid = std::process::id();
+        let (tmp, dest) = match (&self.target, key, self.partition) {
+            (Target::Dir(root), Some(k), Some(p)) => {
+                let dir = root.join(p.dir(k));
+                self.make_dir(&dir)?;
+                let n = self.next_part.entry(key).or_insert(0);
+                let name = format!("{}-{:05}.{}", self.prefix, n, self.format.extension());
+                *n += 1;
+                (dir.join(format!(".{name}.tmp-{pid}")), dir.join(name))
+            }
+            (Target::File(path), None, None) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "export".into());
+                let dir = path.parent().unwrap_or(Path::new(""));
+                (dir.join(format!(".{name}.tmp-{pid}")), path.clone())
+            }
+            _ => {
+                return Err(Error::Usage(
+                    "internal: partition key without --partition".into(),
+                ))
+            }
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| io_err(&dest, "cannot create", &e))?;
+        let mut w = BufWriter::with_capacity(BUF, file);
+        let sink = match self.format {
+            Format::Parquet => {
+                Sink::Parquet(ParquetFile::new(w, &self.schema, &self.props).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    parquet_err(&dest, e)
+                })?)
+            }
+            Format::Csv => {
+                let header = crate::columns::csv_header();
+                if let Err(e) = w
+                    .write_all(header.as_bytes())
+                    .and_then(|_| w.write_all(b"\n"))
+                {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(io_err(&dest, "cannot write", &e));
+                }
+                Sink::Text(w)
+            }
+            Format::Json => Sink::Text(w),
+        };
+        Ok(OpenFile {
+            tmp,
+            dest,
+            sink,
+            last_use: self.clock,
+        })
+    }
+
+    /// Finishes a file under its temporary name: footer, flush, fsync.
+    fn finish_file(&mut self, f: OpenFile) -> Result<(), Error> {
+        let OpenFile {
+            tmp, dest, sink, ..
+        } = f;
+        // Known from here on, so that abort removes it whatever happens.
+        self.finished.push((tmp, dest.clone()));
+        let w = match sink {
+            Sink::Text(w) => w,
+            Sink::Parquet(p) => p.finish().map_err(|e| parquet_err(&dest, e))?,
+        };
+        let file = w
+            .into_inner()
+            .map_err(|e| io_err(&dest, "cannot write", e.error()))?;
+        file.sync_all()
+            .map_err(|e| io_err(&dest, "cannot write", &e))?;
+        Ok(())
+    }
+
+    /// Finishes every file and renames each to its final name. On error
+    /// the temporary files are removed.
+    pub fn commit(mut self) -> Result<Written, Error> {
+        let r = self.commit_inner();
+        if r.is_err() {
+            self.abort();
+        }
+        r
+    }
+
+    fn commit_inner(&mut self) -> Result<Written, Error> {
+        if let Some(out) = &mut self.stdout {
+            out.flush().map_err(Error::Stdout)?;
+            self.done = true;
+            return Ok(Written::default());
+        }
+        if self.open.is_empty() && self.finished.is_empty() {
+            if let Target::File(_) = self.target {
+                // No flow selected: still an empty, valid file.
+                let f = self.open_file(None)?;
+                self.open.insert(None, f);
+            }
+        }
+        let mut open: Vec<(PartKey, OpenFile)> = self.open.drain().collect();
+        open.sort_by_key(|(k, _)| *k);
+        for (_, f) in open {
+            self.finish_file(f)?;
+        }
+        let mut files = Vec::new();
+        for (tmp, dest) in &self.finished {
+            std::fs::rename(tmp, dest).map_err(|e| io_err(dest, "cannot rename into place", &e))?;
+            files.push(dest.clone());
+        }
+        let mut dirs: Vec<&Path> = files.iter().filter_map(|p| p.parent()).collect();
+        dirs.sort();
+        dirs.dedup();
+        for d in dirs {
+            let d = if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            };
+            if let Ok(dir) = File::open(d) {
+                let _ = dir.sync_all();
+            }
+        }
+        self.done = true;
+        self.finished.clear();
+        files.sort();
+        Ok(Written { files })
+    }
+
+    /// Removes every temporary file and every directory this export
+    /// created (if empty). Idempotent.
+    pub fn abort(&mut self) {
+        if self.done {
+            return;
+        }
+        for (_, f) in self.open.drain() {
+            drop(f.sink);
+            let _ = std::fs::remove_file(&f.tmp);
+        }
+        for (tmp, _) in self.finished.drain(..) {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        for d in self.created_dirs.drain(..).rev() {
+            let _ = std::fs::remove_dir(&d);
+        }
+        self.done = true;
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // Only on an error path that did not call abort (or a panic):
+        // never leave temporary files behind.
+        self.abort();
+    }
+}
