@@ -1093,8 +1093,9 @@ fn opt(a: Option<Addr>) -> String {
 /// imports them in order, finishes the output and returns the report.
 pub fn run(cfg: &Config) -> Result<Report, Error> {
     let mut inputs = Vec::new();
+    let mut stdin_taken = false;
     for p in &cfg.inputs {
-        inputs.push(Input::open(p)?);
+        inputs.push(Input::open(p, &mut stdin_taken)?);
     }
     let mut formats = Vec::new();
     for inp in &mut inputs {

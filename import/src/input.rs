@@ -32,23 +32,22 @@ pub fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let rep = LO.wrapping_mul(b as u64);
-    let word = |at: usize| {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&hay[at..at + 8]);
-        u64::from_le_bytes(a) ^ rep
-    };
     // the lowest flagged byte is exact (borrows only run upwards)
-    let flags = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let flags = |w: &[u8; 8]| {
+        let x = u64::from_le_bytes(*w) ^ rep;
+        x.wrapping_sub(LO) & !x & HI
+    };
     let mut at = 0;
-    while at + 16 <= hay.len() {
-        let (x, y) = (word(at), word(at + 8));
-        let (zx, zy) = (flags(x), flags(y));
-        if zx | zy != 0 {
-            return Some(if zx != 0 {
-                at + (zx.trailing_zeros() / 8) as usize
-            } else {
-                at + 8 + (zy.trailing_zeros() / 8) as usize
-            });
+    for c in hay.chunks_exact(16) {
+        if let (Some(a), Some(b)) = (c.first_chunk::<8>(), c.last_chunk::<8>()) {
+            let (zx, zy) = (flags(a), flags(b));
+            if zx | zy != 0 {
+                return Some(if zx != 0 {
+                    at + (zx.trailing_zeros() / 8) as usize
+                } else {
+                    at + 8 + (zy.trailing_zeros() / 8) as usize
+                });
+            }
         }
         at += 16;
     }
@@ -205,8 +204,13 @@ fn finish_line(line: &[u8]) -> Line<'_> {
 }
 
 enum Source {
-    File { path: PathBuf, gzip: bool },
+    File {
+        path: PathBuf,
+        gzip: bool,
+    },
     Stdin,
+    /// `-` given again: standard input was read by the first one.
+    Empty,
 }
 
 /// One input: where it is, its anchor time, and (for standard input) the
@@ -236,16 +240,19 @@ fn read_up_to(r: &mut impl Read, n: usize, out: &mut Vec<u8>) -> std::io::Result
 
 impl Input {
     /// Opens `path` (`-`: standard input) far enough to know what it is.
-    pub fn open(path: &Path) -> Result<Input, Error> {
+    /// `stdin_taken` is set by the first `-`; a later `-` is empty (the
+    /// first one reads all of standard input).
+    pub fn open(path: &Path, stdin_taken: &mut bool) -> Result<Input, Error> {
         let io = |e| Error::Io {
             path: path.to_path_buf(),
             source: e,
         };
         if path == Path::new("-") {
+            let taken = std::mem::replace(stdin_taken, true);
             return Ok(Input {
                 name: "-".into(),
                 mtime_us: now_us(),
-                source: Source::Stdin,
+                source: if taken { Source::Empty } else { Source::Stdin },
                 head: Vec::new(),
                 spool: None,
             });
@@ -292,6 +299,7 @@ impl Input {
                 })?;
                 (head, all)
             }
+            Source::Empty => (Vec::new(), true),
             Source::Stdin => {
                 let mut head = std::mem::take(&mut self.head);
                 let want = HEAD_BYTES.saturating_sub(head.len());
@@ -324,6 +332,7 @@ impl Input {
                     Box::new(f)
                 })
             }
+            Source::Empty => Ok(Box::new(std::io::empty())),
             Source::Stdin => match &mut self.spool {
                 Some(f) => {
                     f.seek(SeekFrom::Start(0)).map_err(|e| Error::Io {

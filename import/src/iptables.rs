@@ -315,43 +315,53 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Index of the first space, `[` or `]` in `s` at or after `i` (`s.len()`
-/// if none), eight bytes at a time.
+/// Bit k set when byte k of `w` is a space (exact, no false positives).
 #[inline(always)]
-fn next_space_or_bracket(s: &[u8], mut i: usize) -> usize {
-    while let Some(w) = load8(s, i) {
-        let m = zero_bytes(w ^ (LO * b' ' as u64))
-            | zero_bytes(w ^ (LO * b'[' as u64))
-            | zero_bytes(w ^ (LO * b']' as u64));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < s.len() && !matches!(s[i], b' ' | b'[' | b']') {
-        i += 1;
-    }
-    i
+fn space_bits(w: u64) -> u64 {
+    const M7F: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = w ^ (LO * b' ' as u64);
+    let zero = !(((x & M7F).wrapping_add(M7F)) | x | M7F);
+    // gather the eight high bits into one byte, byte k -> bit k
+    ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
 /// Tokenizer for the common case, a message without brackets: tokens are
-/// split on spaces and dispatched on their first bytes (`KEY=` prefixes:
-/// the key of a token is what precedes its first `=`, and no key contains
-/// one). `None` when a bracket turns up: the caller uses [`tokenize`].
+/// split on spaces found a word at a time (a bitmask per 64 bytes, so the
+/// branches follow tokens, not bytes) and dispatched on their first bytes
+/// (`KEY=` prefixes: the key of a token is what precedes its first `=`,
+/// and no key contains one). `None` when a bracket turns up: the caller
+/// uses [`tokenize`].
 #[inline]
 fn tokenize_plain(rest: &[u8]) -> Option<Fields<'_>> {
     let mut f = Fields::default();
     let mut l4 = false;
-    let mut i = 0;
-    while i < rest.len() {
-        let end = next_space_or_bracket(rest, i);
-        if end < rest.len() && rest[end] != b' ' {
+    let mut tok_start = 0;
+    let mut brackets = 0u64;
+    for (b, block) in rest.chunks(64).enumerate() {
+        let mut spaces = 0u64;
+        for (k, part) in block.chunks(8).enumerate() {
+            let w = match part.first_chunk::<8>() {
+                Some(a) => u64::from_le_bytes(*a),
+                None => word(part), // zero-padded: neither space nor bracket
+            };
+            spaces |= space_bits(w) << (8 * k);
+            brackets |= zero_bytes(w ^ (LO * b'[' as u64)) | zero_bytes(w ^ (LO * b']' as u64));
+        }
+        if brackets != 0 {
             return None;
         }
-        if end > i {
-            f.plain_token(&rest[i..end], &mut l4);
+        let base = b * 64;
+        while spaces != 0 {
+            let end = base + spaces.trailing_zeros() as usize;
+            spaces &= spaces - 1;
+            if end > tok_start {
+                f.plain_token(rest, tok_start, end, &mut l4);
+            }
+            tok_start = end + 1;
         }
-        i = end + 1;
+    }
+    if rest.len() > tok_start {
+        f.plain_token(rest, tok_start, rest.len(), &mut l4);
     }
     Some(f)
 }
@@ -359,8 +369,15 @@ fn tokenize_plain(rest: &[u8]) -> Option<Fields<'_>> {
 impl<'a> Fields<'a> {
     /// One token of a bracket-free message (see [`tokenize_plain`]).
     #[inline(always)]
-    fn plain_token(&mut self, t: &'a [u8], l4: &mut bool) {
-        let w = load8(t, 0).unwrap_or_else(|| word(t));
+    fn plain_token(&mut self, rest: &'a [u8], start: usize, end: usize, l4: &mut bool) {
+        let t = &rest[start..end];
+        // the token's first eight bytes as a word, read from the message
+        // so that short tokens need no byte loop
+        let w = match load8(rest, start) {
+            Some(w) if t.len() >= 8 => w,
+            Some(w) => w & ((1u64 << (8 * t.len())) - 1),
+            None => word(t),
+        };
         const PROTO: u64 = word(b"PROTO=");
         if w & 0xFFFF_FFFF_FFFF == PROTO {
             *l4 = true;
@@ -413,7 +430,8 @@ impl<'a> Fields<'a> {
                 x => match x & 0x00FF_FFFF {
                     ID => set(&mut self.id, &t[3..]),
                     TC => set(&mut self.tc, &t[3..]),
-                    _ if !t.contains(&b'=') => self.bare(t, false),
+                    _ if t == b"MF" => self.more_fragments = true,
+                    _ if t.starts_with(b"FRAG:") && !t.contains(&b'=') => self.bare(t, false),
                     _ => {}
                 },
             }

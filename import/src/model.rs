@@ -64,6 +64,10 @@ impl std::fmt::Display for Addr {
 
 /// Parses a dotted quad strictly (no leading `+`, 1-3 digits per part).
 pub fn parse_ipv4(s: &[u8]) -> Option<u32> {
+    if !(7..=15).contains(&s.len()) {
+        return None;
+    }
+    let digit = |i: usize| s.get(i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9);
     let mut out = 0u32;
     let mut i = 0;
     for part in 0..4 {
@@ -73,16 +77,18 @@ pub fn parse_ipv4(s: &[u8]) -> Option<u32> {
             }
             i += 1;
         }
-        let start = i;
-        let mut v = 0u32;
-        while let Some(d) = s.get(i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
-            if i - start == 3 {
-                return None;
-            }
+        // one to three digits; a fourth one fails at the '.' or end check
+        let mut v = digit(i)? as u32;
+        i += 1;
+        if let Some(d) = digit(i) {
             v = v * 10 + d as u32;
             i += 1;
+            if let Some(d) = digit(i) {
+                v = v * 10 + d as u32;
+                i += 1;
+            }
         }
-        if i == start || v > 255 {
+        if v > 255 {
             return None;
         }
         out = out << 8 | v;

@@ -418,30 +418,36 @@ pub fn split_tag(rest: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&rest[..n], msg.strip_prefix(b" ").unwrap_or(msg)))
 }
 
-fn trim_spaces(s: &[u8]) -> &[u8] {
-    &s[s.iter().take_while(|&&c| c == b' ').count()..]
-}
-
 /// Strips a leading kernel uptime stamp `[%5lu.%06lu] `, returning it.
 pub fn strip_uptime(msg: &[u8]) -> (Option<i64>, &[u8]) {
     if msg.first() == Some(&b'[') {
-        // the kernel's own form, `[%5lu.%06lu] `: digits only, 6 decimals
-        if let Some(dot) = msg.iter().take(24).position(|&c| c == b'.') {
-            let int = &msg[1..dot];
-            let ok_int = (1..=14).contains(&int.len())
-                && int.iter().all(|&c| c.is_ascii_digit() || c == b' ')
-                && int.last().is_some_and(u8::is_ascii_digit);
-            if ok_int && msg.get(dot + 7) == Some(&b']') {
-                if let (Some(us), Some(secs)) = (
-                    digits(&msg[dot + 1..], 6),
-                    crate::model::parse_uint(trim_spaces(int), 1 << 40),
-                ) {
-                    let r = &msg[dot + 8..];
-                    return (
-                        Some(secs as i64 * 1_000_000 + us as i64),
-                        r.strip_prefix(b" ").unwrap_or(r),
-                    );
-                }
+        // the kernel's own form, `[%5lu.%06lu] `, in one pass: spaces,
+        // 1..=13 digits, '.', six digits, ']' within the first 24 bytes
+        let mut i = 1;
+        while msg.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let (mut secs, start) = (0u64, i);
+        while let Some(d) = msg.get(i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+            secs = secs * 10 + d as u64;
+            i += 1;
+            if i - start > 13 {
+                break;
+            }
+        }
+        let n = i - start;
+        if (1..=13).contains(&n)
+            && secs <= 1 << 40
+            && msg.get(i) == Some(&b'.')
+            && i + 7 < 24
+            && msg.get(i + 7) == Some(&b']')
+        {
+            if let Some(us) = digits(&msg[i + 1..], 6) {
+                let r = &msg[i + 8..];
+                return (
+                    Some(secs as i64 * 1_000_000 + us as i64),
+                    r.strip_prefix(b" ").unwrap_or(r),
+                );
             }
         }
         if let Some(close) = msg.iter().take(24).position(|&c| c == b']') {
