@@ -57,7 +57,7 @@ struct Args {
     /// Parquet: zstd compression level (1..22).
     #[arg(long, default_value_t = 1, value_name = "N")]
     zstd_level: i32,
-    /// Partition file name prefix (default: part-<UTC time>-<pid>).
+    /// Partition file name prefix (default: part-UTCTIME-PID).
     #[arg(long, value_name = "PREFIX")]
     part_prefix: Option<String>,
     /// Time window, filter, expression, workers.
