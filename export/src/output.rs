@@ -150,10 +150,12 @@ impl Output {
         props: WriterPropertiesPtr,
     ) -> Result<Self, Error> {
         match &target {
-            Target::File(p) if p.is_dir() => return Err(Error::Usage(format!(
+            Target::File(p) if p.is_dir() => {
+                return Err(Error::Usage(format!(
                 "{}: is a directory (name a file, or add --partition to write a table directory)",
                 p.display()
-            ))),
+            )))
+            }
             Target::Dir(p) if p.exists() && !p.is_dir() => {
                 return Err(Error::Usage(format!(
                     "{}: exists and is not a directory",
