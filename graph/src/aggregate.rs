@@ -689,6 +689,8 @@ pub fn aggregate(plan: &Plan, source: &Source) -> Result<Outcome, Error> {
         })
         .collect();
 
+    // The per-key totals (millions of addresses) are not needed any more.
+    let survey = survey.map(|s| (s.totals, s.ignored));
     let configs = if plan.reports {
         report_configs()
     } else {
@@ -737,10 +739,7 @@ pub fn aggregate(plan: &Plan, source: &Source) -> Result<Outcome, Error> {
     } else {
         empty_binned()
     };
-    let (totals, ignored) = match &survey {
-        Some(s) => (s.totals, s.ignored),
-        None => (binned.totals, binned.ignored),
-    };
+    let (totals, ignored) = survey.unwrap_or((binned.totals, binned.ignored));
     // Without a range (and so without flows), no bands.
     let range = range.filter(|_| totals.flows > 0 || window.since_ms.is_some());
     let charts = plan
