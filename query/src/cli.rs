@@ -31,6 +31,20 @@ pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::with_capacity(256 * 1024, io::stdout().lock())
 }
 
+/// Makes the C allocator hand big blocks (256 KiB and up: hash-table
+/// shards, row lists, batches) straight back to the kernel when they are
+/// freed. glibc otherwise raises its mmap threshold after the first such
+/// free and keeps later big blocks in its heaps, so a report that frees
+/// its partial tables as it merges them would not get smaller.
+pub fn return_big_frees_to_the_kernel() {
+    // SAFETY: mallopt only changes a glibc tunable; it is called before
+    // any thread starts.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
 /// Runs a tool's body: errors are printed once, prefixed by the program
 /// name, and give exit status 1; a broken pipe exits 0 quietly.
 pub fn main_wrapper(body: impl FnOnce() -> Result<ExitCode, crate::Error>) -> ExitCode {

@@ -149,7 +149,7 @@ fn body() -> Result<ExitCode, query::Error> {
         |acc, later| acc.merge(later),
     )?;
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    stat::write_report(&cfg, &prepared.header, &report, &mut out, &mut err)?;
+    stat::write_report_owned(&cfg, &prepared.header, report, &mut out, &mut err)?;
     use std::io::Write;
     err.flush()?;
     out.flush()?;
@@ -157,5 +157,6 @@ fn body() -> Result<ExitCode, query::Error> {
 }
 
 fn main() -> ExitCode {
+    cli::return_big_frees_to_the_kernel();
     cli::main_wrapper(body)
 }

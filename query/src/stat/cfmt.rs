@@ -7,7 +7,7 @@
 //!   as `inf`/`-inf` like glibc. A NaN can only come from `0/0` here, which
 //!   on x86-64 is the "default NaN" with the sign bit set, printed by glibc
 //!   as `-nan`; we print `-nan` for every NaN (documented choice).
-//! * [`ipv4`]: dotted quad (`fmt_ipv4`).
+//! * [`ipv4_left15`]: dotted quad (`fmt_ipv4`) as `%-15.15s`.
 //! * [`ipv4_prefix`]: `fmt_ipv4prefix`: trailing zero octets dropped
 //!   (at least one octet kept), then `/len`; a length above 32 prints as 0.
 
@@ -28,11 +28,40 @@ pub fn fixed(s: &mut String, v: f64, width: usize, prec: usize, left: bool) {
     if len < width {
         let pad = width - len;
         if left {
-            s.extend(std::iter::repeat_n(' ', pad));
+            spaces(s, pad);
         } else {
             s.insert_str(start, &" ".repeat(pad));
         }
     }
+}
+
+/// Appends `n` spaces.
+#[inline]
+pub fn spaces(s: &mut String, mut n: usize) {
+    const SP: &str = "                                                                ";
+    while n > SP.len() {
+        s.push_str(SP);
+        n -= SP.len();
+    }
+    s.push_str(&SP[..n]);
+}
+
+/// Appends the decimal digits of `n` (C `%llu`), without `core::fmt`:
+/// reports print millions of numbers.
+#[inline]
+pub fn uint(s: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    s.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// `fixed` into a new string.
@@ -42,17 +71,37 @@ pub fn fixed_string(v: f64, width: usize, prec: usize, left: bool) -> String {
     s
 }
 
-/// Appends the dotted quad of `addr` to `s`.
-pub fn ipv4(s: &mut String, addr: u32) {
-    let b = addr.to_be_bytes();
-    let _ = write!(s, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+/// Writes the dotted quad of `addr` into `buf`; returns its length (7..=15).
+#[inline]
+pub fn ipv4_bytes(buf: &mut [u8; 15], addr: u32) -> usize {
+    let mut n = 0;
+    for (i, o) in addr.to_be_bytes().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    n
 }
 
-/// The dotted quad of `addr`.
-pub fn ipv4_string(addr: u32) -> String {
-    let mut s = String::with_capacity(15);
-    ipv4(&mut s, addr);
-    s
+/// Appends the dotted quad of `addr` as C `%-15.15s` (left-justified in 15
+/// columns), without a temporary string.
+#[inline]
+pub fn ipv4_left15(s: &mut String, addr: u32) {
+    let mut buf = [0u8; 15];
+    let n = ipv4_bytes(&mut buf, addr);
+    buf[n..].fill(b' ');
+    s.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// Appends flow-tools' prefix text of `addr`/`len` to `s`: trailing zero
@@ -79,7 +128,7 @@ pub fn ipv4_prefix(s: &mut String, addr: u32, len: u8) {
 pub fn left(s: &mut String, text: &str, w: usize) {
     let t = truncate(text, w);
     s.push_str(t);
-    s.extend(std::iter::repeat_n(' ', w - t.len()));
+    spaces(s, w - t.len());
 }
 
 /// `text` cut to at most `w` bytes (on a character boundary).
@@ -97,7 +146,12 @@ pub fn truncate(text: &str, w: usize) -> &str {
 /// Appends `n` left-justified in `w` columns (`fmt_uint*` with
 /// `FMT_PAD_RIGHT`); longer numbers are not cut.
 pub fn num_pad(s: &mut String, n: u64, w: usize) {
-    let _ = write!(s, "{n:<w$}");
+    let start = s.len();
+    uint(s, n);
+    let len = s.len() - start;
+    if len < w {
+        spaces(s, w - len);
+    }
 }
 
 /// C `(double)part / (double)total * 100`.
@@ -150,6 +204,28 @@ mod tests {
         assert_eq!(p(0x0A00_0001, 24), "10.0.0.1/24");
         assert_eq!(p(0xC000_0200, 24), "192.0.2/24");
         assert_eq!(p(0xC000_0200, 33), "192.0.2/0");
+    }
+
+    #[test]
+    fn integers_and_addresses_print_like_printf() {
+        for n in [0u64, 7, 10, 99, 100, 65535, 4294967295, u64::MAX] {
+            let mut s = String::new();
+            uint(&mut s, n);
+            assert_eq!(s, n.to_string());
+            s.clear();
+            num_pad(&mut s, n, 20);
+            assert_eq!(s, format!("{n:<20}"));
+        }
+        for a in [0u32, 0x0A00_0001, 0xC0A8_6401, 0xFFFF_FFFF, 0x6409_0A00] {
+            let b = a.to_be_bytes();
+            let want = format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+            let mut s = String::new();
+            ipv4_left15(&mut s, a);
+            assert_eq!(s, format!("{want:<15}"));
+        }
+        let mut s = String::new();
+        spaces(&mut s, 150);
+        assert_eq!(s, " ".repeat(150));
     }
 
     #[test]

@@ -15,8 +15,8 @@
 //! exactly (it is deterministic), so large reports stay byte-identical to
 //! flow-tools; see [`first_seen_order`].
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{self, Write};
 
@@ -87,7 +87,7 @@ impl Hasher for MulHasher {
 pub type MulBuild = BuildHasherDefault<MulHasher>;
 
 /// A hash-report key: its fields that `-s/-S` can sort on.
-pub(crate) trait Key: Copy + Eq + Hash + Send + 'static {
+pub(crate) trait Key: Copy + Eq + Hash + Default + Send + 'static {
     /// How many key columns come before the counters (1 or 2).
     const KEY_FIELDS: u32;
     /// Sort value of key column `field` (1-based).
@@ -95,19 +95,19 @@ pub(crate) trait Key: Copy + Eq + Hash + Send + 'static {
 }
 
 /// One 32-bit key: an address or a counter value.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub(crate) struct One(pub u32);
 /// Two addresses (src, dst).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub(crate) struct AddrPair(pub u64);
 /// Two 16-bit values (src/dst AS, input/output interface).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub(crate) struct Pair16(pub u32);
 /// Masked prefix and its length (`addr << 8 | len`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub(crate) struct Prefix(pub u64);
 /// Two prefixes (`src_addr, src_len, dst_addr, dst_len` packed).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub(crate) struct PrefixPair(pub u128);
 
 impl Key for One {
@@ -187,24 +187,43 @@ pub(crate) struct Entry {
     pub c: Counters,
 }
 
-/// A mergeable table of keys.
+/// Shards per table, chosen by bits of a key's hash that the shard's own
+/// map uses for neither its bucket index (low bits) nor its tags (top 7).
+const SHARDS: usize = 64;
+
+/// A mergeable table of keys, split into [`SHARDS`] maps by key hash.
+///
+/// Built for the memory of big reports (`-f 10` over millions of pairs):
+/// a shard that grows rehashes only its 1/64th of the table; a merge folds
+/// the smaller shard into the larger one and frees it, shard by shard; and
+/// writing turns one shard at a time into a sorted row list and merges the
+/// 64 lists ([`Ordered`]), so the peak stays near one table instead of the
+/// two partial tables, the merged one and a row list of a plain map.
 #[derive(Clone, Debug)]
 pub(crate) struct Table<K: Key> {
-    map: HashMap<K, Entry, MulBuild>,
+    shards: Vec<HashMap<K, Entry, MulBuild>>,
 }
 
 impl<K: Key> Default for Table<K> {
     fn default() -> Self {
         Table {
-            map: HashMap::with_capacity_and_hasher(1024, MulBuild::default()),
+            shards: (0..SHARDS)
+                .map(|_| HashMap::with_hasher(MulBuild::default()))
+                .collect(),
         }
     }
 }
 
 impl<K: Key> Table<K> {
     #[inline]
+    fn shard_of(key: &K) -> usize {
+        use std::hash::BuildHasher;
+        (MulBuild::default().hash_one(key) >> 40) as usize % SHARDS
+    }
+
+    #[inline]
     fn update(&mut self, key: K, seq: u64, r: &Record) {
-        self.map
+        self.shards[Self::shard_of(&key)]
             .entry(key)
             .or_insert(Entry {
                 first: seq,
@@ -215,62 +234,213 @@ impl<K: Key> Table<K> {
     }
 
     fn merge(&mut self, later: Table<K>) {
-        if self.map.is_empty() {
-            self.map = later.map;
-            return;
-        }
-        for (k, e) in later.map {
-            let mine = self.map.entry(k).or_insert(Entry {
-                first: e.first,
-                c: Counters::default(),
-            });
-            mine.first = mine.first.min(e.first);
-            mine.c.add(&e.c);
+        for (mine, mut theirs) in self.shards.iter_mut().zip(later.shards) {
+            if mine.len() < theirs.len() {
+                std::mem::swap(mine, &mut theirs);
+            }
+            for (k, e) in theirs {
+                let m = mine.entry(k).or_insert(Entry {
+                    first: e.first,
+                    c: Counters::default(),
+                });
+                m.first = m.first.min(e.first);
+                m.c.add(&e.c);
+            }
         }
     }
 
     /// Number of distinct keys.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.shards.iter().map(HashMap::len).sum()
     }
 
     /// Rows in report order, or `Err(sort_order)` for an invalid field.
+    /// The table is left as it was (see [`Table::into_ordered`]).
+    #[cfg(test)]
     pub(crate) fn ordered(&self, sort_order: i32) -> Result<Vec<(K, Entry)>, i32> {
-        let s = sort_order.unsigned_abs();
-        if s > K::KEY_FIELDS + 4 {
+        Ok(self.clone().into_ordered(sort_order)?.collect())
+    }
+
+    /// The rows in report order (flow-tools' traversal order, then for a
+    /// sort a stable ascending sort on the field, reversed for `-S`), or
+    /// `Err(sort_order)` for an invalid field. Each row's `first` is
+    /// replaced by its traversal rank.
+    ///
+    /// The stable sort is done as an unstable sort on (value, traversal
+    /// rank), which gives the same order without a scratch copy: each
+    /// shard becomes a row list sorted by first appearance (its map freed
+    /// at once), a 64-way merge numbers the keys in traversal order, each
+    /// list is sorted by (value, rank), and [`Ordered`] merges the lists.
+    pub(crate) fn into_ordered(self, sort_order: i32) -> Result<Ordered<K>, i32> {
+        let field = sort_order.unsigned_abs();
+        if field > K::KEY_FIELDS + 4 {
             return Err(sort_order);
         }
-        let mut rows = first_seen_order(self.map.iter().map(|(k, e)| (*k, *e)).collect());
-        if s != 0 {
-            if s <= K::KEY_FIELDS {
-                rows.sort_by_key(|(k, _)| k.sort_value(s));
+        let n = self.len();
+        let mut shards: Vec<Vec<(K, Entry)>> = self
+            .shards
+            .into_iter()
+            .map(|map| {
+                let mut rows: Vec<(K, Entry)> = map.into_iter().collect();
+                rows.sort_unstable_by_key(|(_, e)| e.first);
+                rows
+            })
+            .collect();
+        let mut p = 0;
+        for_each_merged(
+            &mut shards,
+            |row| row.1.first,
+            |row| {
+                row.1.first = traversal_rank(p, n);
+                p += 1;
+            },
+        );
+        let key = move |row: &(K, Entry)| sort_key(field, K::KEY_FIELDS, row);
+        for sh in &mut shards {
+            sh.sort_unstable_by_key(key);
+        }
+        Ok(Ordered::new(shards, field, sort_order > 0))
+    }
+}
+
+/// The sort key of a row for sort field `field` (0: traversal order only).
+#[inline]
+fn sort_key<K: Key>(field: u32, key_fields: u32, (k, e): &(K, Entry)) -> (u64, u64) {
+    let v = if field == 0 {
+        0
+    } else if field <= key_fields {
+        k.sort_value(field)
+    } else {
+        match field - key_fields {
+            1 => e.c.flows,
+            2 => e.c.octets,
+            3 => e.c.packets,
+            _ => e.c.duration,
+        }
+    };
+    (v, e.first)
+}
+
+/// flow-tools' traversal position of the key that appeared `p`-th of `n`:
+/// keys are stored in chunks of [`CHUNK_ENTRIES`] and the newest chunk is
+/// walked first, each chunk in insertion order.
+fn traversal_rank(p: usize, n: usize) -> u64 {
+    if n <= CHUNK_ENTRIES {
+        return p as u64;
+    }
+    let chunks = n.div_ceil(CHUNK_ENTRIES);
+    let last_len = n - (chunks - 1) * CHUNK_ENTRIES;
+    let c = p / CHUNK_ENTRIES;
+    let start = if c == chunks - 1 {
+        0
+    } else {
+        last_len + (chunks - 2 - c) * CHUNK_ENTRIES
+    };
+    (start + p % CHUNK_ENTRIES) as u64
+}
+
+/// Calls `f` on every row of the (each ascending by `key`) `shards` in
+/// ascending `key` order across all of them.
+fn for_each_merged<K>(
+    shards: &mut [Vec<(K, Entry)>],
+    key: impl Fn(&(K, Entry)) -> u64,
+    mut f: impl FnMut(&mut (K, Entry)),
+) {
+    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = shards
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(i, s)| Reverse((key(&s[0]), i)))
+        .collect();
+    let mut pos = vec![0usize; shards.len()];
+    while let Some(Reverse((_, i))) = heap.pop() {
+        f(&mut shards[i][pos[i]]);
+        pos[i] += 1;
+        if let Some(next) = shards[i].get(pos[i]) {
+            heap.push(Reverse((key(next), i)));
+        }
+    }
+}
+
+/// A shard's next row in [`Ordered`]'s heap: the ascending key (reversed,
+/// so the max-heap yields the smallest), the descending key, the shard.
+type HeapItem = (Reverse<(u64, u64)>, (u64, u64), usize);
+
+/// The rows of a [`Table`] in report order: a merge of its shards, each
+/// sorted by [`sort_key`].
+pub(crate) struct Ordered<K> {
+    shards: Vec<Vec<(K, Entry)>>,
+    /// Ascending: (key, shard) of each shard's next row, smallest first.
+    /// Descending: shards are walked from their ends, largest first.
+    heap: BinaryHeap<HeapItem>,
+    next: Vec<usize>,
+    field: u32,
+    descending: bool,
+}
+
+impl<K: Key> Ordered<K> {
+    fn new(shards: Vec<Vec<(K, Entry)>>, field: u32, descending: bool) -> Self {
+        let mut o = Ordered {
+            next: shards
+                .iter()
+                .map(|s| if descending { s.len() } else { 0 })
+                .collect(),
+            heap: BinaryHeap::with_capacity(shards.len()),
+            shards,
+            field,
+            descending,
+        };
+        for i in 0..o.shards.len() {
+            o.push_next(i);
+        }
+        o
+    }
+
+    /// Puts shard `i`'s next row (if any) on the heap.
+    fn push_next(&mut self, i: usize) {
+        let at = self.next[i];
+        let row = if self.descending {
+            at.checked_sub(1).and_then(|j| self.shards[i].get(j))
+        } else {
+            self.shards[i].get(at)
+        };
+        if let Some(row) = row {
+            let k = sort_key(self.field, K::KEY_FIELDS, row);
+            if self.descending {
+                self.heap.push((Reverse((0, 0)), k, i));
             } else {
-                match s - K::KEY_FIELDS {
-                    1 => rows.sort_by_key(|(_, e)| e.c.flows),
-                    2 => rows.sort_by_key(|(_, e)| e.c.octets),
-                    3 => rows.sort_by_key(|(_, e)| e.c.packets),
-                    _ => rows.sort_by_key(|(_, e)| e.c.duration),
-                }
-            }
-            if sort_order > 0 {
-                rows.reverse();
+                self.heap.push((Reverse(k), (0, 0), i));
             }
         }
-        Ok(rows)
+    }
+}
+
+impl<K: Key> Iterator for Ordered<K> {
+    type Item = (K, Entry);
+
+    fn next(&mut self) -> Option<(K, Entry)> {
+        let (_, _, i) = self.heap.pop()?;
+        let row = if self.descending {
+            self.next[i] -= 1;
+            self.shards[i][self.next[i]]
+        } else {
+            self.next[i] += 1;
+            self.shards[i][self.next[i] - 1]
+        };
+        self.push_next(i);
+        Some(row)
     }
 }
 
 /// Puts rows in flow-tools' traversal order: by first appearance, but with
 /// more than [`CHUNK_ENTRIES`] keys the chunks of 65536 come newest first.
+#[cfg(test)]
 pub(crate) fn first_seen_order<K: Copy>(mut rows: Vec<(K, Entry)>) -> Vec<(K, Entry)> {
     rows.sort_unstable_by_key(|(_, e)| e.first);
-    if rows.len() <= CHUNK_ENTRIES {
-        return rows;
-    }
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK_ENTRIES).rev() {
-        out.extend_from_slice(chunk);
+    let n = rows.len();
+    let mut out = rows.clone();
+    for (p, row) in rows.into_iter().enumerate() {
+        out[traversal_rank(p, n) as usize] = row;
     }
     out
 }
@@ -433,153 +603,184 @@ impl HashReport {
         }
     }
 
+    /// Writes the report, leaving it as it was.
     pub(crate) fn write(
         &self,
         cfg: &StatConfig,
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> io::Result<()> {
-        let cc = cfg.comment_char as char;
+        self.clone().write_owned(cfg, out, err)
+    }
+
+    /// Writes the report, freeing the table as its rows are taken (the
+    /// peak memory stays near one table).
+    pub(crate) fn write_owned(
+        self,
+        cfg: &StatConfig,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> io::Result<()> {
         let so = cfg.sort_order();
-        let bad = |err: &mut dyn Write, so: i32| writeln!(err, "{cc} can't sort on field {so}.");
-        let mut s = String::with_capacity(256);
-        macro_rules! rows {
-            ($t:expr) => {
-                match $t.ordered(so) {
-                    Ok(r) => r,
-                    Err(so) => return bad(err, so),
-                }
-            };
-        }
-        match &self.tables {
-            Tables::One(t) => {
-                let rows = rows!(t);
-                match self.kind {
-                    HashKind::PacketSize | HashKind::Packets | HashKind::Octets => {
-                        let title = match self.kind {
-                            HashKind::PacketSize => "Pkt Size ",
-                            HashKind::Packets => "Packets  ",
-                            _ => "Octets   ",
-                        };
-                        header(out, cfg, title)?;
-                        // flow-tools' chash_c32_dump loads tag.sym for -n
-                        // whatever the report; kept as is.
-                        let syms = if cfg.names {
-                            cfg.symbols(SymFile::Tag)
-                        } else {
-                            None
-                        };
-                        for (k, e) in rows {
-                            s.clear();
-                            c32_row(&mut s, cfg, syms.as_ref(), k.0, &e.c, &self.total);
-                            out.write_all(s.as_bytes())?;
-                        }
-                    }
-                    _ => {
-                        header(out, cfg, "IPaddr        ")?;
-                        for (k, e) in rows {
-                            s.clear();
-                            let mut key = String::with_capacity(15);
-                            cfmt::ipv4(&mut key, k.0);
-                            single_key_row(&mut s, cfg, &key, 15, &e.c, &self.total);
-                            out.write_all(s.as_bytes())?;
-                        }
-                    }
-                }
-            }
-            Tables::AddrPair(t) => {
-                let rows = rows!(t);
-                header(out, cfg, "src IPaddr     dst IPaddr      ")?;
-                for (k, e) in rows {
-                    s.clear();
-                    let mut key = String::with_capacity(32);
-                    cfmt::left(&mut key, &cfmt::ipv4_string(k.sort_value(1) as u32), 15);
-                    key.push_str("  ");
-                    cfmt::left(&mut key, &cfmt::ipv4_string(k.sort_value(2) as u32), 15);
-                    pair_row(&mut s, cfg, &key, 32, &e.c, &self.total);
-                    out.write_all(s.as_bytes())?;
-                }
-            }
-            Tables::Pair16(t) => {
-                let rows = rows!(t);
-                if self.kind == HashKind::SrcDstAs {
-                    header(out, cfg, "src AS          dst AS           ")?;
+        let rows = match self.tables {
+            Tables::One(t) => t.into_ordered(so).map(Rows::One),
+            Tables::AddrPair(t) => t.into_ordered(so).map(Rows::AddrPair),
+            Tables::Pair16(t) => t.into_ordered(so).map(Rows::Pair16),
+            Tables::Prefix(t) => t.into_ordered(so).map(Rows::Prefix),
+            Tables::PrefixPair(t) => t.into_ordered(so).map(Rows::PrefixPair),
+        };
+        write_rows(self.kind, &self.total, rows, cfg, out, err)
+    }
+}
+
+/// A hash report's rows in report order.
+enum Rows {
+    One(Ordered<One>),
+    AddrPair(Ordered<AddrPair>),
+    Pair16(Ordered<Pair16>),
+    Prefix(Ordered<Prefix>),
+    PrefixPair(Ordered<PrefixPair>),
+}
+
+/// The body of a hash report: column header and one line per row, or the
+/// `can't sort` complaint when `rows` is `Err(sort_order)`.
+fn write_rows(
+    kind: HashKind,
+    total: &Counters,
+    rows: Result<Rows, i32>,
+    cfg: &StatConfig,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let cc = cfg.comment_char as char;
+    let rows = match rows {
+        Ok(r) => r,
+        Err(so) => return writeln!(err, "{cc} can't sort on field {so}."),
+    };
+    let mut s = String::with_capacity(256);
+    match rows {
+        Rows::One(rows) => {
+            match kind {
+                HashKind::PacketSize | HashKind::Packets | HashKind::Octets => {
+                    let title = match kind {
+                        HashKind::PacketSize => "Pkt Size ",
+                        HashKind::Packets => "Packets  ",
+                        _ => "Octets   ",
+                    };
+                    header(out, cfg, title)?;
+                    // flow-tools' chash_c32_dump loads tag.sym for -n
+                    // whatever the report; kept as is.
                     let syms = if cfg.names {
-                        cfg.symbols(SymFile::Asn)
+                        cfg.symbols(SymFile::Tag)
                     } else {
                         None
                     };
                     for (k, e) in rows {
                         s.clear();
-                        let name = |v: u64| match syms.as_ref().and_then(|t| t.name(v as u32)) {
-                            Some(n) => n.to_string(),
-                            None => v.to_string(),
-                        };
-                        cfmt::left(&mut s, &name(k.sort_value(1)), 16);
-                        s.push_str("  ");
-                        cfmt::left(&mut s, &name(k.sort_value(2)), 16);
-                        s.push_str("  ");
-                        counters_tail(&mut s, cfg, &e.c, &self.total, true);
+                        c32_row(&mut s, cfg, syms.as_ref(), k.0, &e.c, total);
                         out.write_all(s.as_bytes())?;
                     }
-                } else {
-                    header(out, cfg, "in   out   ")?;
+                }
+                _ => {
+                    header(out, cfg, "IPaddr        ")?;
                     for (k, e) in rows {
-                        s.clear();
-                        cfmt::num_pad(&mut s, k.sort_value(1), 5);
+                        cfmt::ipv4_left15(&mut s, k.0);
                         s.push_str("  ");
-                        cfmt::num_pad(&mut s, k.sort_value(2), 5);
-                        s.push_str("  ");
-                        counters_tail(&mut s, cfg, &e.c, &self.total, true);
-                        out.write_all(s.as_bytes())?;
-                    }
-                }
-            }
-            Tables::Prefix(t) => {
-                let rows = rows!(t);
-                // flow-tools titles f25 "Source Prefix" too.
-                header(out, cfg, "Source Prefix    ")?;
-                for (k, e) in rows {
-                    s.clear();
-                    let (a, l) = k.parts();
-                    let mut key = String::with_capacity(18);
-                    cfmt::ipv4_prefix(&mut key, a, l);
-                    single_key_row(&mut s, cfg, &key, 18, &e.c, &self.total);
-                    out.write_all(s.as_bytes())?;
-                }
-            }
-            Tables::PrefixPair(t) => {
-                let rows = rows!(t);
-                header(out, cfg, "Source Prefix     Destination Prefix ")?;
-                for (k, e) in rows {
-                    s.clear();
-                    let (src, dst) = k.parts();
-                    let mut key = String::with_capacity(38);
-                    let mut p = String::with_capacity(18);
-                    let (a, l) = src.parts();
-                    cfmt::ipv4_prefix(&mut p, a, l);
-                    cfmt::left(&mut key, &p, 18);
-                    key.push_str("  ");
-                    p.clear();
-                    let (a, l) = dst.parts();
-                    cfmt::ipv4_prefix(&mut p, a, l);
-                    key.push_str(&p);
-                    if cfg.percent {
-                        cfmt::left(&mut s, &key, 38);
-                        s.push_str("  ");
-                        push_percents(&mut s, &e.c, &self.total, cfg.wide);
-                        s.push('\n');
-                    } else {
-                        cfmt::left(&mut s, &key, 38);
-                        s.push_str("  ");
-                        counters_tail(&mut s, cfg, &e.c, &self.total, false);
+                        single_key_tail(&mut s, cfg, &e.c, total);
+                        flush_some(out, &mut s)?;
                     }
                     out.write_all(s.as_bytes())?;
                 }
             }
         }
-        Ok(())
+        Rows::AddrPair(rows) => {
+            header(out, cfg, "src IPaddr     dst IPaddr      ")?;
+            for (k, e) in rows {
+                cfmt::ipv4_left15(&mut s, k.sort_value(1) as u32);
+                s.push_str("  ");
+                cfmt::ipv4_left15(&mut s, k.sort_value(2) as u32);
+                s.push_str("  ");
+                counters_tail(&mut s, cfg, &e.c, total, true);
+                flush_some(out, &mut s)?;
+            }
+            out.write_all(s.as_bytes())?;
+        }
+        Rows::Pair16(rows) => {
+            if kind == HashKind::SrcDstAs {
+                header(out, cfg, "src AS          dst AS           ")?;
+                let syms = if cfg.names {
+                    cfg.symbols(SymFile::Asn)
+                } else {
+                    None
+                };
+                for (k, e) in rows {
+                    s.clear();
+                    let name = |v: u64| match syms.as_ref().and_then(|t| t.name(v as u32)) {
+                        Some(n) => n.to_string(),
+                        None => v.to_string(),
+                    };
+                    cfmt::left(&mut s, &name(k.sort_value(1)), 16);
+                    s.push_str("  ");
+                    cfmt::left(&mut s, &name(k.sort_value(2)), 16);
+                    s.push_str("  ");
+                    counters_tail(&mut s, cfg, &e.c, total, true);
+                    out.write_all(s.as_bytes())?;
+                }
+            } else {
+                header(out, cfg, "in   out   ")?;
+                for (k, e) in rows {
+                    s.clear();
+                    cfmt::num_pad(&mut s, k.sort_value(1), 5);
+                    s.push_str("  ");
+                    cfmt::num_pad(&mut s, k.sort_value(2), 5);
+                    s.push_str("  ");
+                    counters_tail(&mut s, cfg, &e.c, total, true);
+                    out.write_all(s.as_bytes())?;
+                }
+            }
+        }
+        Rows::Prefix(rows) => {
+            // flow-tools titles f25 "Source Prefix" too.
+            header(out, cfg, "Source Prefix    ")?;
+            for (k, e) in rows {
+                s.clear();
+                let (a, l) = k.parts();
+                let mut key = String::with_capacity(18);
+                cfmt::ipv4_prefix(&mut key, a, l);
+                single_key_row(&mut s, cfg, &key, 18, &e.c, total);
+                out.write_all(s.as_bytes())?;
+            }
+        }
+        Rows::PrefixPair(rows) => {
+            header(out, cfg, "Source Prefix     Destination Prefix ")?;
+            for (k, e) in rows {
+                s.clear();
+                let (src, dst) = k.parts();
+                let mut key = String::with_capacity(38);
+                let mut p = String::with_capacity(18);
+                let (a, l) = src.parts();
+                cfmt::ipv4_prefix(&mut p, a, l);
+                cfmt::left(&mut key, &p, 18);
+                key.push_str("  ");
+                p.clear();
+                let (a, l) = dst.parts();
+                cfmt::ipv4_prefix(&mut p, a, l);
+                key.push_str(&p);
+                if cfg.percent {
+                    cfmt::left(&mut s, &key, 38);
+                    s.push_str("  ");
+                    push_percents(&mut s, &e.c, total, cfg.wide);
+                    s.push('\n');
+                } else {
+                    cfmt::left(&mut s, &key, 38);
+                    s.push_str("  ");
+                    counters_tail(&mut s, cfg, &e.c, total, false);
+                }
+                out.write_all(s.as_bytes())?;
+            }
+        }
     }
+    Ok(())
 }
 
 /// `#`, `# <title> flows ...`, `#`. `title` includes its own padding up to
@@ -609,6 +810,11 @@ fn single_key_row(
 ) {
     cfmt::left(s, key, w);
     s.push_str("  ");
+    single_key_tail(s, cfg, c, total);
+}
+
+/// The counter columns of [`single_key_row`], after the key.
+fn single_key_tail(s: &mut String, cfg: &StatConfig, c: &Counters, total: &Counters) {
     if cfg.percent {
         push_percents(s, c, total, cfg.wide);
         s.push('\n');
@@ -617,11 +823,14 @@ fn single_key_row(
     }
 }
 
-/// Rows of the address-pair dump: the packets column is always padded.
-fn pair_row(s: &mut String, cfg: &StatConfig, key: &str, w: usize, c: &Counters, total: &Counters) {
-    cfmt::left(s, key, w);
-    s.push_str("  ");
-    counters_tail(s, cfg, c, total, true);
+/// Writes `s` out once it holds a good buffer's worth of rows.
+#[inline]
+fn flush_some(out: &mut dyn Write, s: &mut String) -> io::Result<()> {
+    if s.len() >= 64 * 1024 {
+        out.write_all(s.as_bytes())?;
+        s.clear();
+    }
+    Ok(())
 }
 
 /// The counter columns and the newline. `pad_packets`: the packets column
@@ -642,11 +851,12 @@ fn counters_tail(
         s.push_str("  ");
         if cfg.wide {
             cfmt::num_pad(s, c.packets, 20);
-            let _ = write!(s, "  {}", c.duration);
+            s.push_str("  ");
+            cfmt::uint(s, c.duration);
         } else if pad_packets {
             cfmt::num_pad(s, c.packets, 20);
         } else {
-            let _ = write!(s, "{}", c.packets);
+            cfmt::uint(s, c.packets);
         }
     }
     s.push('\n');
@@ -759,6 +969,94 @@ mod tests {
             );
         }
         assert_eq!(seq.total, merged.total);
+    }
+
+    /// The report order computed the plain way: a map, the rows sorted by
+    /// first appearance, chunks of 65536 newest first, then a stable sort
+    /// reversed for `-S`.
+    fn reference_order(recs: &[Record], so: i32) -> Vec<(AddrPair, Counters)> {
+        let mut map: std::collections::HashMap<AddrPair, Entry> = Default::default();
+        for (i, r) in recs.iter().enumerate() {
+            let k = AddrPair((r.src_addr as u64) << 32 | r.dst_addr as u64);
+            let e = map.entry(k).or_insert(Entry {
+                first: i as u64,
+                c: Counters::default(),
+            });
+            e.c.add_record(r);
+        }
+        let mut rows: Vec<(AddrPair, Entry)> = map.into_iter().collect();
+        rows.sort_by_key(|(_, e)| e.first);
+        let mut trav = Vec::new();
+        for chunk in rows.chunks(CHUNK_ENTRIES).rev() {
+            trav.extend_from_slice(chunk);
+        }
+        let f = so.unsigned_abs();
+        match f {
+            0 => {}
+            1 | 2 => trav.sort_by_key(|(k, _)| k.sort_value(f)),
+            3 => trav.sort_by_key(|(_, e)| e.c.flows),
+            4 => trav.sort_by_key(|(_, e)| e.c.octets),
+            5 => trav.sort_by_key(|(_, e)| e.c.packets),
+            _ => trav.sort_by_key(|(_, e)| e.c.duration),
+        }
+        if so > 0 {
+            trav.reverse();
+        }
+        trav.into_iter().map(|(k, e)| (k, e.c)).collect()
+    }
+
+    #[test]
+    fn big_tables_merged_in_any_order_print_in_the_reference_order() {
+        // 300k flows over ~190k pairs with many ties, so that there are
+        // several 65536-key chunks and every shard grows many times.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let recs: Vec<Record> = (0..300_000u32)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut r = rec(
+                    (x % 100_000) as u32,
+                    (x >> 20) as u32 % 3,
+                    (x >> 40) as u32 % 7,
+                );
+                r.packets = (x >> 50) as u32 % 3 + 1;
+                r
+            })
+            .collect();
+        let mut seq = HashReport::new(HashKind::SrcDstAddr);
+        seq.add_batch(0, &recs);
+        let mut parts: Vec<HashReport> = recs
+            .chunks(30_000)
+            .enumerate()
+            .map(|(n, c)| {
+                let mut h = HashReport::new(HashKind::SrcDstAddr);
+                h.add_batch(n as u64 * 30_000, c);
+                h
+            })
+            .collect();
+        parts.swap(0, 3);
+        let mut merged = parts.pop().unwrap();
+        for p in parts {
+            merged.merge(p);
+        }
+        let pairs = |h: &HashReport, so: i32| -> Vec<(AddrPair, Counters)> {
+            match &h.tables {
+                Tables::AddrPair(t) => t
+                    .ordered(so)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(k, e)| (k, e.c))
+                    .collect(),
+                _ => unreachable!(),
+            }
+        };
+        for so in [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6] {
+            let want = reference_order(&recs, so);
+            assert!(want.len() > 2 * CHUNK_ENTRIES);
+            assert!(pairs(&seq, so) == want, "sequential, sort {so}");
+            assert!(pairs(&merged, so) == want, "merged, sort {so}");
+        }
     }
 
     #[test]

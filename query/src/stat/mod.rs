@@ -429,10 +429,7 @@ pub fn write_report(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
-    write_report_header(cfg, header, out)?;
-    for _ in 0..report.bogus_flows() {
-        err.write_all(b"Ignoring bogus flow dPkts=0\n")?;
-    }
+    write_prelude(cfg, header, report.bogus_flows(), out, err)?;
     let cc = cfg.comment_char as char;
     match &report.body {
         Body::Summary(s) => s.write(out),
@@ -447,6 +444,49 @@ pub fn write_report(
             crate::cli::prog_name()
         ),
     }
+}
+
+/// [`write_report`] for a report that is no longer needed: a hash report
+/// frees its table as it is written, so the peak memory of a large
+/// `-f 10` stays near one table.
+pub fn write_report_owned(
+    cfg: &StatConfig,
+    header: &FtHeader,
+    report: Report,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    match report.body {
+        Body::Hash(h) => {
+            write_prelude(cfg, header, h.bogus, out, err)?;
+            h.write_owned(cfg, out, err)
+        }
+        body => write_report(
+            cfg,
+            header,
+            &Report {
+                format: report.format,
+                body,
+            },
+            out,
+            err,
+        ),
+    }
+}
+
+/// The report header and the `Ignoring bogus flow` lines.
+fn write_prelude(
+    cfg: &StatConfig,
+    header: &FtHeader,
+    bogus: u64,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    write_report_header(cfg, header, out)?;
+    for _ in 0..bogus {
+        err.write_all(b"Ignoring bogus flow dPkts=0\n")?;
+    }
+    Ok(())
 }
 
 /// The pipe path: reads every record of `src` into a report for `cfg`,
@@ -477,7 +517,7 @@ pub fn run(
     }
     let stderr = io::stderr();
     let mut err = io::BufWriter::new(stderr.lock());
-    write_report(cfg, src.header(), &report, out, &mut err)?;
+    write_report_owned(cfg, src.header(), report, out, &mut err)?;
     err.flush()?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
