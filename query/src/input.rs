@@ -386,24 +386,19 @@ where
         }
     }
     let progress = Progress::new(units.len() as u64);
-    let run_unit = |acc: &mut A,
-                    seq: usize,
-                    u: &Unit,
-                    buf: &mut Vec<Record>,
-                    kept: &mut Vec<Record>| {
+    let run_unit = |acc: &mut A, seq: usize, u: &Unit, buf: &mut Vec<Record>| {
         let base = (seq as u64) << 32;
         let mut pos = 0u64;
-        let mut emit = |acc: &mut A, buf: &mut Vec<Record>, kept: &mut Vec<Record>| {
-            kept.clear();
-            if window.is_open() {
-                kept.extend_from_slice(buf);
-            } else {
-                kept.extend(buf.iter().filter(|r| window.contains(r)));
+        // Window and selection thin the decoded batch in place: no copy of
+        // the records the fold sees.
+        let mut emit = |acc: &mut A, buf: &mut Vec<Record>| {
+            if !window.is_open() {
+                buf.retain(|r| window.contains(r));
             }
-            keep(kept);
-            if !kept.is_empty() {
-                fold(acc, base | pos, kept);
-                pos += kept.len() as u64;
+            keep(buf);
+            if !buf.is_empty() {
+                fold(acc, base | pos, buf);
+                pos += buf.len() as u64;
             }
             buf.clear();
         };
@@ -415,14 +410,14 @@ where
                     crate::cli::warn(format!("{}: {e}; skipping this block", inputs[*i].display));
                     buf.clear();
                 }
-                emit(acc, buf, kept);
+                emit(acc, buf);
             }
             Unit::Whole(i) => match open(&inputs[*i]) {
                 Ok(mut src) => loop {
                     buf.clear();
                     match src.next_batch(buf) {
                         Ok(0) => break,
-                        Ok(_) => emit(acc, buf, kept),
+                        Ok(_) => emit(acc, buf),
                         Err(e) => {
                             crate::cli::warn(format!("{}: {e}", inputs[*i].display));
                             break;
@@ -441,14 +436,14 @@ where
             .enumerate()
             .with_min_len(1)
             .fold(
-                || (init(), Vec::with_capacity(8192), Vec::with_capacity(8192)),
-                |(mut acc, mut buf, mut kept), (seq, u)| {
-                    run_unit(&mut acc, seq, u, &mut buf, &mut kept);
+                || (init(), Vec::with_capacity(8192)),
+                |(mut acc, mut buf), (seq, u)| {
+                    run_unit(&mut acc, seq, u, &mut buf);
                     progress.tick();
-                    (acc, buf, kept)
+                    (acc, buf)
                 },
             )
-            .map(|(acc, _, _)| acc)
+            .map(|(acc, _)| acc)
             .reduce(&init, |mut l, r| {
                 merge(&mut l, r);
                 l
