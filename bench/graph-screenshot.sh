@@ -27,13 +27,13 @@ cargo build --release --quiet -p query --bin flow-gen
 
 mkdir -p "$OUT"
 flows="$OUT/flows"
-if [ ! -f "$flows/.generated-$FLOWS" ]; then
+if [ ! -f "$OUT/.generated-$FLOWS" ]; then
   rm -rf "$flows"; mkdir -p "$flows"
   # 24 hours: FLOWS / 86400 flows per second of simulated time.
   rate=$(awk -v n="$FLOWS" 'BEGIN { printf "%.6f", n / 86400 }')
   "$BIN/flow-gen" --count "$FLOWS" --rate "$rate" --start "2026-11-21 00:00:00" \
     --native --split-5min -o "$flows"
-  touch "$flows/.generated-$FLOWS"
+  touch "$OUT/.generated-$FLOWS"
 fi
 
 window=(--since "2026-11-21 00:00" --until "2026-11-22 00:00")

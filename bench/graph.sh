@@ -22,13 +22,13 @@ cargo build --release --quiet -p graph --bin flow-graph
 cargo build --release --quiet -p query --bin flow-stat --bin flow-gen
 
 flows="$WORK/flows"
-if [ ! -f "$flows/.generated-$FLOWS" ]; then
+if [ ! -f "$WORK/.generated-$FLOWS" ]; then
   rm -rf "$flows"; mkdir -p "$flows"
   rate=$(awk -v n="$FLOWS" 'BEGIN { printf "%.6f", n / 86400 }')
   echo "generating $FLOWS flows over 24 h into 5-minute native files" >&2
   "$BIN/flow-gen" --count "$FLOWS" --rate "$rate" --start "2026-11-21 00:00:00" \
     --native --split-5min -o "$flows"
-  touch "$flows/.generated-$FLOWS"
+  touch "$WORK/.generated-$FLOWS"
 fi
 export TZ=UTC
 win="--since '2026-11-21 00:00' --until '2026-11-22 00:00'"

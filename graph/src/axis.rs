@@ -264,7 +264,7 @@ pub fn time_ticks(zone: Zone, lo_ms: i64, hi_ms: i64, max_ticks: usize) -> Vec<T
     let every = NICE_STEPS
         .iter()
         .copied()
-        .find(|s| span / (s * 1000) < max_ticks)
+        .find(|s| span / (s * 1000) <= max_ticks)
         .unwrap_or(NICE_STEPS[NICE_STEPS.len() - 1])
         * 1000;
     let mut ticks = Vec::new();

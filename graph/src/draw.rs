@@ -279,7 +279,15 @@ fn draw_into<DB: DrawingBackend>(
         0
     };
     let x0 = pad + (small * 6.2) as i32;
-    let x1 = w - pad - legend_w - if legend_w > 0 { 12 } else { 0 };
+    // Without a legend, room for half a time label right of the axis.
+    let x1 = w
+        - pad
+        - legend_w
+        - if legend_w > 0 {
+            12
+        } else {
+            (small * 1.6) as i32
+        };
     let y1 = h - pad - small as i32 - 10;
     if x1 - x0 < 40 || y1 - y0 < 40 {
         // Too small for axes: the message or nothing.
