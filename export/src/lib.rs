@@ -264,10 +264,16 @@ pub fn export(cfg: &Config) -> Result<Summary, Error> {
         pending: Vec::new(),
         pending_rows: 0,
     };
+    // A Parquet task is a whole row group: one per worker plus one
+    // waiting to be written keeps the cores busy with the least memory.
+    let window = match cfg.format {
+        Format::Parquet => threads + 1,
+        _ => 2 * threads + 2,
+    };
     let mut flows = 0u64;
     let result = pipeline::run_ordered(
         threads,
-        2 * threads + 2,
+        window,
         || producer.next_task(),
         |task| ctx.run(task),
         |done: TaskOutput| {

@@ -152,9 +152,9 @@ impl Output {
         match &target {
             Target::File(p) if p.is_dir() => {
                 return Err(Error::Usage(format!(
-                "{}: is a directory (name a file, or add --partition to write a table directory)",
-                p.display()
-            )))
+                    "{}: is a directory (name a file, or use --partition)",
+                    p.display()
+                )))
             }
             Target::Dir(p) if p.exists() && !p.is_dir() => {
                 return Err(Error::Usage(format!(
