@@ -88,7 +88,7 @@ measure "flow-export -f csv" "$WORK/out.csv" "$BIN/flow-export -f csv -o $WORK/o
 measure "flow-export -f csv > /dev/null" "$WORK/none" "$BIN/flow-export -f csv $ours"
 if [ "$NFDUMP" = 1 ]; then
   stored=$(nfdump -R "$nfd" -I 2>/dev/null | awk '/^Flows:/ {print $2; exit}')
-  echo "nfdump $(nfdump -V 2>&1 | head -1 | awk '{print $2}') stored ${stored:-?} flows"
+  echo "$(nfdump -V 2>&1 | head -1) stored ${stored:-?} flows"
   measure "nfdump -o csv" "$WORK/nf.csv" "nfdump -R $nfd -o csv > $WORK/nf.csv"
 fi
 rm -rf "$WORK/out.parquet" "$WORK/out-s.parquet" "$WORK/table" "$WORK/out.csv" "$WORK/nf.csv"
