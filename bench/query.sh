@@ -17,7 +17,7 @@ RUNS=${RUNS:-3}
 WORK=${WORK:-${TMPDIR:-/tmp}/flowbench-query}
 PORT=${PORT:-29555}
 SEND_RATE=${SEND_RATE:-400000}
-BIN=target/release
+BIN=${CARGO_TARGET_DIR:-target}/release
 
 if ! command -v nfdump >/dev/null || ! command -v nfcapd >/dev/null; then
   echo "installing nfdump from Debian's packages" >&2

@@ -85,12 +85,57 @@ footer{color:#666;font-size:.8rem;margin:18px 0;overflow-wrap:anywhere}
 
 /// The report text of one flow-stat report (its body: the lines after
 /// the `# Args:` header block).
-fn report_text(cfg: &StatConfig, header: &FtHeader, report: &Report) -> Result<String, Error> {
-    let mut out = Vec::new();
+/// `max_rows`: keep only the first that many data lines (a top-N table of
+/// a report that may have millions of rows is never held as text).
+fn report_text(
+    cfg: &StatConfig,
+    header: &FtHeader,
+    report: &Report,
+    max_rows: Option<usize>,
+) -> Result<String, Error> {
+    let mut out = FirstRows {
+        text: Vec::new(),
+        max_rows: max_rows.unwrap_or(usize::MAX),
+        rows: 0,
+        at_line_start: true,
+        keep_line: true,
+    };
     let mut err = Vec::new();
     stat::write_report(cfg, header, report, &mut out, &mut err)
         .map_err(|e| Error::Msg(format!("rendering flow-stat format {}: {e}", cfg.format)))?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(String::from_utf8_lossy(&out.text).into_owned())
+}
+
+/// A sink that keeps every comment line (`#...`) and the first
+/// `max_rows` other lines of a report, and drops the rest.
+struct FirstRows {
+    text: Vec<u8>,
+    max_rows: usize,
+    rows: usize,
+    at_line_start: bool,
+    keep_line: bool,
+}
+
+impl std::io::Write for FirstRows {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            if self.at_line_start {
+                self.keep_line = b == b'#' || b == b'\n' || self.rows < self.max_rows;
+                if b != b'#' && b != b'\n' {
+                    self.rows += 1;
+                }
+            }
+            if self.keep_line {
+                self.text.push(b);
+            }
+            self.at_line_start = b == b'\n';
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The data rows of a table report (comment lines dropped).
@@ -216,7 +261,9 @@ pub fn render(p: &Page<'_>) -> Result<String, Error> {
     // The flow-stat reports.
     let mut tables = String::new();
     for (cfg, report) in p.reports {
-        let text = report_text(cfg, p.header, report)?;
+        // Formats 5, 9 and 10 become top-10 tables.
+        let max_rows = (cfg.format != 0).then_some(10);
+        let text = report_text(cfg, p.header, report, max_rows)?;
         match cfg.format {
             0 => {
                 let (pairs, rest) = summary_parts(&text);
