@@ -42,7 +42,7 @@ pub struct Page<'a> {
     /// Seconds the window covers (for the average rate), if known.
     pub window_secs: Option<f64>,
     /// flow-stat reports 0, 5, 9, 10 (see [`crate::aggregate::report_configs`]).
-    pub reports: &'a [(StatConfig, Report)],
+    pub reports: Vec<(StatConfig, Report)>,
     /// The stream header (only read by `-p`-style reports; none here).
     pub header: &'a FtHeader,
     /// The command line, for the footer.
@@ -90,7 +90,7 @@ footer{color:#666;font-size:.8rem;margin:18px 0;overflow-wrap:anywhere}
 fn report_text(
     cfg: &StatConfig,
     header: &FtHeader,
-    report: &Report,
+    report: Report,
     max_rows: Option<usize>,
 ) -> Result<String, Error> {
     let mut out = FirstRows {
@@ -101,7 +101,7 @@ fn report_text(
         keep_line: true,
     };
     let mut err = Vec::new();
-    stat::write_report(cfg, header, report, &mut out, &mut err)
+    stat::write_report_owned(cfg, header, report, &mut out, &mut err)
         .map_err(|e| Error::Msg(format!("rendering flow-stat format {}: {e}", cfg.format)))?;
     Ok(String::from_utf8_lossy(&out.text).into_owned())
 }
@@ -186,7 +186,9 @@ fn number(s: &str) -> String {
 }
 
 /// Renders the page.
-pub fn render(p: &Page<'_>) -> Result<String, Error> {
+/// Consumes the page: its reports are written by the path that frees each
+/// hash table as it is printed, instead of copying it first.
+pub fn render(p: Page<'_>) -> Result<String, Error> {
     let mut h = String::with_capacity(256 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -263,7 +265,7 @@ pub fn render(p: &Page<'_>) -> Result<String, Error> {
     for (cfg, report) in p.reports {
         // Formats 5, 9 and 10 become top-10 tables.
         let max_rows = (cfg.format != 0).then_some(10);
-        let text = report_text(cfg, p.header, report, max_rows)?;
+        let text = report_text(&cfg, p.header, report, max_rows)?;
         match cfg.format {
             0 => {
                 let (pairs, rest) = summary_parts(&text);

@@ -310,7 +310,7 @@ pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
             "standard input".to_string(),
         )
     };
-    let out = aggregate::aggregate(&plan, &source)?;
+    let mut out = aggregate::aggregate(&plan, &source)?;
     drop(source);
 
     let filter = filter_text(&cfg.scan);
@@ -407,11 +407,11 @@ pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
             metric: cfg.metric,
             totals: out.totals,
             window_secs: out.range.map(|r| (r.hi_ms - r.lo_ms) as f64 / 1000.0),
-            reports: &out.reports,
+            reports: std::mem::take(&mut out.reports),
             header: &header,
             command: cfg.command.clone(),
         };
-        write_file(path, html::render(&page)?.as_bytes())?;
+        write_file(path, html::render(page)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }
