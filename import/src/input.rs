@@ -26,32 +26,10 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Read size of the line splitter.
 const CHUNK: usize = 256 << 10;
 
-/// Position of the first `b` in `hay` (eight bytes at a time).
+/// Position of the first `b` in `hay` (16 or 32 bytes at a time).
 #[inline]
 pub fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let rep = LO.wrapping_mul(b as u64);
-    // the lowest flagged byte is exact (borrows only run upwards)
-    let flags = |w: &[u8; 8]| {
-        let x = u64::from_le_bytes(*w) ^ rep;
-        x.wrapping_sub(LO) & !x & HI
-    };
-    let mut at = 0;
-    for c in hay.chunks_exact(16) {
-        if let (Some(a), Some(b)) = (c.first_chunk::<8>(), c.last_chunk::<8>()) {
-            let (zx, zy) = (flags(a), flags(b));
-            if zx | zy != 0 {
-                return Some(if zx != 0 {
-                    at + (zx.trailing_zeros() / 8) as usize
-                } else {
-                    at + 8 + (zy.trailing_zeros() / 8) as usize
-                });
-            }
-        }
-        at += 16;
-    }
-    hay[at..].iter().position(|&c| c == b).map(|p| at + p)
+    crate::bytescan::find_byte(hay, b)
 }
 
 /// Splits `data` on `\n`; a final line without newline is a line; a

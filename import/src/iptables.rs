@@ -315,18 +315,8 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Bit k set when byte k of `w` is a space (exact, no false positives).
-#[inline(always)]
-fn space_bits(w: u64) -> u64 {
-    const M7F: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = w ^ (LO * b' ' as u64);
-    let zero = !(((x & M7F).wrapping_add(M7F)) | x | M7F);
-    // gather the eight high bits into one byte, byte k -> bit k
-    ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
-
 /// Tokenizer for the common case, a message without brackets: tokens are
-/// split on spaces found a word at a time (a bitmask per 64 bytes, so the
+/// split on spaces found 64 bytes at a time (a bitmask per block, so the
 /// branches follow tokens, not bytes) and dispatched on their first bytes
 /// (`KEY=` prefixes: the key of a token is what precedes its first `=`,
 /// and no key contains one). `None` when a bracket turns up: the caller
@@ -336,21 +326,35 @@ fn tokenize_plain(rest: &[u8]) -> Option<Fields<'_>> {
     let mut f = Fields::default();
     let mut l4 = false;
     let mut tok_start = 0;
-    let mut brackets = 0u64;
-    for (b, block) in rest.chunks(64).enumerate() {
-        let mut spaces = 0u64;
-        for (k, part) in block.chunks(8).enumerate() {
-            let w = match part.first_chunk::<8>() {
-                Some(a) => u64::from_le_bytes(*a),
-                None => word(part), // zero-padded: neither space nor bracket
-            };
-            spaces |= space_bits(w) << (8 * k);
-            brackets |= zero_bytes(w ^ (LO * b'[' as u64)) | zero_bytes(w ^ (LO * b']' as u64));
-        }
+    let mut blocks = rest.chunks_exact(64);
+    let mut base = 0;
+    for block in &mut blocks {
+        let Some(block) = block.first_chunk::<64>() else {
+            break;
+        };
+        let (mut spaces, brackets) = crate::bytescan::masks64(block);
         if brackets != 0 {
             return None;
         }
-        let base = b * 64;
+        while spaces != 0 {
+            let end = base + spaces.trailing_zeros() as usize;
+            spaces &= spaces - 1;
+            if end > tok_start {
+                f.plain_token(rest, tok_start, end, &mut l4);
+            }
+            tok_start = end + 1;
+        }
+        base += 64;
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        // zero padding is neither space nor bracket
+        let mut block = [0u8; 64];
+        block[..tail.len()].copy_from_slice(tail);
+        let (mut spaces, brackets) = crate::bytescan::masks64(&block);
+        if brackets != 0 {
+            return None;
+        }
         while spaces != 0 {
             let end = base + spaces.trailing_zeros() as usize;
             spaces &= spaces - 1;

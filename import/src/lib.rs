@@ -19,6 +19,7 @@
 use std::path::PathBuf;
 
 pub mod anetcon;
+mod bytescan;
 pub mod conntrack;
 mod engine;
 pub mod input;
