@@ -222,8 +222,56 @@ pub fn parse_time(s: &str) -> Option<i64> {
     }
 }
 
+/// The common traditional header `Mmm dd HH:MM:SS host rest` (no
+/// fraction) from its first 16 bytes at once. `None` when the line is
+/// anything else, including a bad stamp: the general code then decides,
+/// so that this only ever gives the answer it would give.
+#[inline]
+fn traditional_fast(s: &[u8]) -> Option<Header<'_>> {
+    let b = s.first_chunk::<16>()?;
+    if b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' || b[15] != b' ' {
+        return None;
+    }
+    let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
+    // day: " d" or "dd"; then HH MM SS
+    let d4 = if b[4] == b' ' { 0 } else { d(4) };
+    if [d4, d(5), d(7), d(8), d(10), d(11), d(13), d(14)]
+        .iter()
+        .any(|&x| x > 9)
+    {
+        return None;
+    }
+    let day = d4 * 10 + d(5);
+    let (h, m, sec) = (d(7) * 10 + d(8), d(10) * 10 + d(11), d(13) * 10 + d(14));
+    if day == 0 || day > 31 || h >= 24 || m >= 60 || sec >= 61 {
+        return None;
+    }
+    let month = month_of(&b[..3])?;
+    let (host, rest) = host_rest(&s[16..])?;
+    Some(Header {
+        stamp: Stamp::YearLess {
+            month,
+            day: day as u8,
+            sod: h * 3600 + m * 60 + sec,
+            micros: 0,
+        },
+        host,
+        app: None,
+        rest,
+    })
+}
+
 /// Recognises the header of `line`. `None`: no known header.
+#[inline]
 pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
+    if let Some(h) = traditional_fast(line) {
+        return Some(h);
+    }
+    parse_header_general(line)
+}
+
+/// [`parse_header`] without the fast path.
+fn parse_header_general(line: &[u8]) -> Option<Header<'_>> {
     let mut s = line;
     // <PRI>
     let mut had_pri = false;
@@ -811,6 +859,45 @@ mod tests {
         let (up, msg) = strip_uptime(msg);
         assert_eq!(up, Some(3_523_844_849));
         assert_eq!(msg, b"[UFW ALLOW] IN= OUT=x");
+    }
+
+    #[test]
+    fn fast_header_equals_general() {
+        let seeds: [&[u8]; 5] = [
+            b"Jan  1 00:00:01 gw kernel: x",
+            b"Feb 29 23:59:60 h k",
+            b"Dec 31 09:08:07 web03 kernel: [1.000000] IN= OUT=",
+            b"Oct 10 10:10:10.5 h x",
+            b"Sep  9 24:00:00 h x",
+        ];
+        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut rnd = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let alphabet = b" :.0123456789JanFebx\t";
+        for seed in seeds {
+            assert_eq!(parse_header(seed), parse_header_general(seed));
+            for _ in 0..20_000 {
+                let mut m = seed.to_vec();
+                for _ in 0..1 + rnd(2) {
+                    let at = rnd(m.len() + 1);
+                    match rnd(3) {
+                        0 if at < m.len() => m[at] = alphabet[rnd(alphabet.len())],
+                        1 => m.truncate(at),
+                        _ => m.insert(at, alphabet[rnd(alphabet.len())]),
+                    }
+                }
+                assert_eq!(
+                    parse_header(&m),
+                    parse_header_general(&m),
+                    "{}",
+                    String::from_utf8_lossy(&m)
+                );
+            }
+        }
     }
 
     #[test]
