@@ -160,6 +160,23 @@ fn bench(c: &mut Criterion) {
     cpu_rate("write", 5, || {
         black_box(write(&rs, WriterOptions::default()));
     });
+    for block_records in [16384, 32768, 65536] {
+        let opts = WriterOptions {
+            block_records,
+            ..WriterOptions::default()
+        };
+        let len = write(&rs, opts).len();
+        cpu_rate(
+            &format!(
+                "write ({block_records}-record blocks, {:.2} B/record)",
+                len as f64 / N as f64
+            ),
+            5,
+            || {
+                black_box(write(&rs, opts));
+            },
+        );
+    }
     let mut out = Vec::with_capacity(N);
     let mut scratch = Scratch::new();
     // `NATIVE_BENCH_LEVELS=1,3` adds scan figures at other zstd levels.
