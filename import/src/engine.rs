@@ -9,7 +9,6 @@
 //! input by input, a scan of the year-less stamps (the year of a line
 //! depends on the lines after it, spec §6.3) and the import proper.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
@@ -234,105 +233,181 @@ fn year_plan(inp: &mut Input, tz: Tz, anchor_utc: i64) -> Result<Vec<(u64, i64)>
     Ok(scan.finish(tz.to_naive(anchor_utc)))
 }
 
-/// 128-bit hash of a line for the duplicate window.
+/// 128-bit hash of a line for the duplicate window: two multiply-rotate
+/// lanes taking alternate 8-byte words (so that their dependency chains
+/// run side by side), each finished with the other's state mixed in.
 fn hash128(b: &[u8]) -> u128 {
+    const K1: u64 = 0xBF58_476D_1CE4_E5B9;
+    const K2: u64 = 0x94D0_49BB_1331_11EB;
     let mut a: u64 = 0x9E37_79B9_7F4A_7C15 ^ b.len() as u64;
-    let mut c: u64 = 0xC2B2_AE3D_27D4_EB4F;
-    let mut chunks = b.chunks_exact(8);
-    for ch in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(ch);
-        let v = u64::from_le_bytes(w);
-        a = (a ^ v).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(31);
-        c = (c ^ v).wrapping_mul(0x94D0_49BB_1331_11EB).rotate_left(27) ^ a;
+    let mut c: u64 = 0xC2B2_AE3D_27D4_EB4F ^ (b.len() as u64).rotate_left(32);
+    let word = |w: &[u8]| {
+        let mut x = [0u8; 8];
+        x[..w.len()].copy_from_slice(w);
+        u64::from_le_bytes(x)
+    };
+    let mut pairs = b.chunks_exact(16);
+    for p in &mut pairs {
+        let (Some(x), Some(y)) = (p.first_chunk::<8>(), p.last_chunk::<8>()) else {
+            break;
+        };
+        a = (a ^ u64::from_le_bytes(*x))
+            .wrapping_mul(K1)
+            .rotate_left(31);
+        c = (c ^ u64::from_le_bytes(*y))
+            .wrapping_mul(K2)
+            .rotate_left(27);
     }
-    let mut w = [0u8; 8];
-    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    let v = u64::from_le_bytes(w);
-    a = (a ^ v).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    c = (c ^ v ^ a).wrapping_mul(0x94D0_49BB_1331_11EB);
+    let rest = pairs.remainder();
+    let (x, y) = rest.split_at(rest.len().min(8));
+    a = (a ^ word(x)).wrapping_mul(K1);
+    c = (c ^ word(y) ^ a).wrapping_mul(K2);
     let mix = |mut z: u64| {
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z = (z ^ (z >> 30)).wrapping_mul(K1);
+        z = (z ^ (z >> 27)).wrapping_mul(K2);
         z ^ (z >> 31)
     };
     (mix(a) as u128) << 64 | mix(c ^ a.rotate_left(17)) as u128
 }
 
-/// Hasher for keys that are already hashes: takes the low 64 bits.
-#[derive(Default)]
-struct PreHashed(u64);
-
-impl std::hash::Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // not used by u128 keys; fold anything else in
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
+/// One generation of the duplicate window: a set of line hashes in an
+/// open-addressed table (linear probing, at most half full), so that a
+/// lookup of a new line costs one cache miss and its insertion none.
+struct HashTable {
+    /// 0 marks an empty slot; a zero hash is kept in `has_zero`.
+    slots: Vec<u128>,
+    len: usize,
+    has_zero: bool,
 }
 
-type HashSet128 = HashSet<u128, std::hash::BuildHasherDefault<PreHashed>>;
+impl HashTable {
+    fn new() -> HashTable {
+        HashTable {
+            slots: Vec::new(),
+            len: 0,
+            has_zero: false,
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The slot holding `h` or the empty slot where it would go.
+    #[inline]
+    fn find(&self, h: u128) -> (bool, usize) {
+        let mut i = h as usize & self.mask();
+        loop {
+            match self.slots[i] {
+                0 => return (false, i),
+                x if x == h => return (true, i),
+                _ => i = (i + 1) & self.mask(),
+            }
+        }
+    }
+
+    fn contains(&self, h: u128) -> bool {
+        if h == 0 {
+            return self.has_zero;
+        }
+        !self.slots.is_empty() && self.find(h).0
+    }
+
+    /// Inserts `h` (not yet present); the table holds at most
+    /// [`DEDUPE_WINDOW`] hashes in `2 * DEDUPE_WINDOW` slots.
+    fn insert(&mut self, h: u128) {
+        if h == 0 {
+            self.has_zero = true;
+        } else {
+            if self.slots.is_empty() {
+                self.slots = vec![0; 2 * DEDUPE_WINDOW];
+            }
+            let (found, i) = self.find(h);
+            if !found {
+                self.slots[i] = h;
+            }
+        }
+        self.len += 1;
+    }
+
+    fn clear(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = 0);
+        self.len = 0;
+        self.has_zero = false;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
+        let zero = self.has_zero.then_some(0);
+        self.slots.iter().copied().filter(|&h| h != 0).chain(zero)
+    }
+}
 
 /// log2 of the bits of the filter in front of the older generation.
 const BLOOM_BITS_LOG2: u32 = 24;
 
+/// One cache line of the filter.
+#[derive(Clone, Copy, Default)]
+#[repr(align(64))]
+struct BloomBlock([u64; 8]);
+
 /// Exact-duplicate window: two generations of line hashes. A Bloom filter
 /// of the older generation saves its probe (a cache miss in a table of a
-/// million entries) for nearly every new line; it has no false negatives,
-/// so the answers are those of the two sets.
-#[derive(Default)]
+/// million entries) for nearly every new line; its four bits of a hash lie
+/// in one cache line, and it has no false negatives, so the answers are
+/// those of the two sets.
 struct Dedupe {
-    current: HashSet128,
-    previous: HashSet128,
+    current: HashTable,
+    previous: HashTable,
     /// Bits of every hash in `previous` (empty while there is none).
-    bloom: Vec<u64>,
+    bloom: Vec<BloomBlock>,
 }
 
-/// Four filter bit positions from the high half of a line hash (the low
-/// half places it in the sets).
-fn bloom_bits(h: u128) -> [usize; 4] {
+impl Default for Dedupe {
+    fn default() -> Self {
+        Dedupe {
+            current: HashTable::new(),
+            previous: HashTable::new(),
+            bloom: Vec::new(),
+        }
+    }
+}
+
+/// The filter block and four bit positions in it, from the high half of
+/// a line hash (the low half places it in the tables).
+fn bloom_bits(h: u128) -> (usize, [u32; 4]) {
     let hi = (h >> 64) as u64;
-    let mask = (1u64 << BLOOM_BITS_LOG2) - 1;
-    let second = hi.rotate_left(32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    [
-        (hi & mask) as usize,
-        ((hi >> 24) & mask) as usize,
-        (second & mask) as usize,
-        ((second >> 24) & mask) as usize,
-    ]
+    let block = (hi & ((1 << (BLOOM_BITS_LOG2 - 9)) - 1)) as usize;
+    let b = |k: u32| ((hi >> (BLOOM_BITS_LOG2 - 9 + 9 * k)) & 511) as u32;
+    (block, [b(0), b(1), b(2), b(3)])
 }
 
 impl Dedupe {
     fn in_bloom(&self, h: u128) -> bool {
-        !self.bloom.is_empty()
-            && bloom_bits(h)
-                .iter()
-                .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0)
+        let (block, bits) = bloom_bits(h);
+        self.bloom.get(block).is_some_and(|b| {
+            bits.iter()
+                .all(|&i| b.0[i as usize / 64] & (1 << (i % 64)) != 0)
+        })
     }
 
     /// True when `line` was seen within the window (and records it).
     fn seen(&mut self, line: &[u8]) -> bool {
         let h = hash128(line);
-        if self.current.contains(&h) || (self.in_bloom(h) && self.previous.contains(&h)) {
+        if self.current.contains(h) || (self.in_bloom(h) && self.previous.contains(h)) {
             return true;
         }
-        if self.current.len() >= DEDUPE_WINDOW {
+        if self.current.len >= DEDUPE_WINDOW {
             // the current generation becomes the previous one; the old
             // previous table is reused (cleared) for the new current one
             std::mem::swap(&mut self.current, &mut self.previous);
             self.current.clear();
             self.bloom.clear();
-            self.bloom.resize(1 << (BLOOM_BITS_LOG2 - 6), 0);
-            for &k in &self.previous {
-                for b in bloom_bits(k) {
-                    self.bloom[b / 64] |= 1 << (b % 64);
+            self.bloom
+                .resize(1 << (BLOOM_BITS_LOG2 - 9), BloomBlock::default());
+            for k in self.previous.iter() {
+                let (block, bits) = bloom_bits(k);
+                for i in bits {
+                    self.bloom[block].0[i as usize / 64] |= 1 << (i % 64);
                 }
             }
         }
@@ -1227,6 +1302,7 @@ mod tests {
     /// The filtered window answers exactly like two plain sets.
     #[test]
     fn dedupe_equals_two_generations_of_sets() {
+        use std::collections::HashSet;
         struct Plain(HashSet<u128>, HashSet<u128>);
         impl Plain {
             fn seen(&mut self, line: &[u8]) -> bool {
@@ -1265,6 +1341,37 @@ mod tests {
             dups += a as u64;
         }
         assert!(dups > 100_000, "{dups}");
+    }
+
+    #[test]
+    fn hash_table_keeps_zero_and_colliding_slots() {
+        let mut t = HashTable::new();
+        assert!(!t.contains(0) && !t.contains(5));
+        let m = (2 * DEDUPE_WINDOW) as u128;
+        for h in [0, 5, 5 + m, 5 + 2 * m, m - 1, 2 * m - 1] {
+            assert!(!t.contains(h), "{h}");
+            t.insert(h);
+            assert!(t.contains(h), "{h}");
+        }
+        assert_eq!(t.len, 6);
+        assert_eq!(t.iter().count(), 6);
+        assert!(!t.contains(6) && !t.contains(3 * m - 1));
+        t.clear();
+        assert!(!t.contains(0) && !t.contains(5 + m) && t.iter().next().is_none());
+    }
+
+    #[test]
+    fn hash_differs_on_every_byte_and_length() {
+        let base: Vec<u8> = (0..70u8).collect();
+        let mut seen = std::collections::HashSet::new();
+        for n in 0..base.len() {
+            assert!(seen.insert(hash128(&base[..n])), "length {n}");
+            for i in 0..n {
+                let mut v = base[..n].to_vec();
+                v[i] ^= 0x20;
+                assert!(seen.insert(hash128(&v)), "length {n} byte {i}");
+            }
+        }
     }
 
     #[test]
