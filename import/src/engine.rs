@@ -158,6 +158,42 @@ pub fn detect_format(data: &[u8]) -> Option<Format> {
     }
 }
 
+/// A kernel-LOG line parsed as far as it goes without the engine's
+/// state.
+enum LogLine<'a> {
+    /// No syslog header.
+    NoHeader,
+    /// `last message repeated N times`: N more copies of the host's
+    /// previous record.
+    Previous(syslog::Header<'a>, u64),
+    /// A message, `copies` times (more than once when `repeated`, an
+    /// rsyslog `message repeated N times: [ … ]`).
+    Message {
+        header: syslog::Header<'a>,
+        copies: u64,
+        repeated: bool,
+        parsed: Result<Packet<'a>, iptables::NotPacket>,
+    },
+}
+
+fn parse_log_line(line: &[u8]) -> LogLine<'_> {
+    let Some(header) = syslog::parse_header(line) else {
+        return LogLine::NoHeader;
+    };
+    let (msg, copies, repeated) = match syslog::repeat(message_of(&header)) {
+        Some(Repeat::Inline(n, inner)) => (inner, n, true),
+        Some(Repeat::Previous(n)) => return LogLine::Previous(header, n),
+        None => (message_of(&header), 1, false),
+    };
+    let (_, msg) = syslog::strip_uptime(msg);
+    LogLine::Message {
+        header,
+        copies,
+        repeated,
+        parsed: iptables::parse(msg),
+    }
+}
+
 fn excerpt(line: &[u8], n: usize) -> String {
     let s = String::from_utf8_lossy(&line[..line.len().min(n)]);
     s.chars()
@@ -290,7 +326,7 @@ impl HashTable {
     }
 
     fn mask(&self) -> usize {
-        self.slots.len() - 1
+        self.slots.len().wrapping_sub(1)
     }
 
     /// The slot holding `h` or the empty slot where it would go.
@@ -390,9 +426,30 @@ impl Dedupe {
         })
     }
 
-    /// True when `line` was seen within the window (and records it).
-    fn seen(&mut self, line: &[u8]) -> bool {
+    /// The hash of `line`, with the places [`seen_hash`](Self::seen_hash)
+    /// will read already on their way into the cache (a hint: the
+    /// caller has other work to do meanwhile).
+    #[inline]
+    fn prefetch(&self, line: &[u8]) -> u128 {
         let h = hash128(line);
+        if let Some(slot) = self.current.slots.get(h as usize & self.current.mask()) {
+            crate::bytescan::prefetch(slot);
+        }
+        if let Some(block) = self.bloom.get(bloom_bits(h).0) {
+            crate::bytescan::prefetch(block);
+        }
+        h
+    }
+
+    /// True when `line` was seen within the window (and records it).
+    #[cfg(test)]
+    fn seen(&mut self, line: &[u8]) -> bool {
+        self.seen_hash(hash128(line))
+    }
+
+    /// True when the line of hash `h` was seen within the window (and
+    /// records it).
+    fn seen_hash(&mut self, h: u128) -> bool {
         if self.current.contains(h) || (self.in_bloom(h) && self.previous.contains(h)) {
             return true;
         }
@@ -991,7 +1048,16 @@ impl<'c> Engine<'c> {
                 self.s.blank_lines += 1;
                 continue;
             }
-            if self.cfg.dedupe && self.dedupe.seen(line) {
+            // The duplicate check needs a probe of a big table: its hash
+            // is taken and the probe's cache lines requested first, and
+            // a LOG line is parsed (pure work, nothing counted) while
+            // they arrive.
+            let hash = self.cfg.dedupe.then(|| self.dedupe.prefetch(line));
+            let log = match format {
+                Format::Iptables | Format::Anetcon | Format::Auto => parse_log_line(line),
+                _ => LogLine::NoHeader,
+            };
+            if hash.is_some_and(|h| self.dedupe.seen_hash(h)) {
                 self.s.duplicates += 1;
                 if self.s.duplicate_lines.len() < MAX_LISTED_LINES {
                     self.s.duplicate_lines.push(line_no);
@@ -1000,21 +1066,18 @@ impl<'c> Engine<'c> {
             }
             match format {
                 Format::Iptables | Format::Anetcon | Format::Auto => {
-                    let Some(h) = syslog::parse_header(line) else {
-                        self.malformed(name, line_no, "no syslog header", line)?;
-                        continue;
-                    };
-                    let mut msg = message_of(&h);
-                    let mut copies = 1;
-                    let mut repeated = false;
-                    match syslog::repeat(msg) {
-                        Some(Repeat::Inline(n, inner)) => {
-                            msg = inner;
-                            copies = n;
-                            repeated = true;
-                            self.s.repeat_summaries += 1;
+                    let (h, copies, repeated, parsed) = match log {
+                        LogLine::NoHeader => {
+                            self.malformed(name, line_no, "no syslog header", line)?;
+                            continue;
                         }
-                        Some(Repeat::Previous(n)) => {
+                        LogLine::Message {
+                            header,
+                            copies,
+                            repeated,
+                            parsed,
+                        } => (header, copies, repeated, parsed),
+                        LogLine::Previous(h, n) => {
                             self.s.repeat_summaries += 1;
                             let host = self.host_index(h.host);
                             let t = match self.stamp_time(h.stamp, year) {
@@ -1040,10 +1103,11 @@ impl<'c> Engine<'c> {
                             }
                             continue;
                         }
-                        None => {}
+                    };
+                    if repeated {
+                        self.s.repeat_summaries += 1;
                     }
-                    let (_, msg) = syslog::strip_uptime(msg);
-                    match iptables::parse(msg) {
+                    match parsed {
                         Ok(p) => {
                             if format == Format::Anetcon && anetcon::classify(p.prefix).is_none() {
                                 self.s.unrelated_lines += 1;
