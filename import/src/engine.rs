@@ -180,10 +180,11 @@ fn parse_log_line(line: &[u8]) -> LogLine<'_> {
     let Some(header) = syslog::parse_header(line) else {
         return LogLine::NoHeader;
     };
-    let (msg, copies, repeated) = match syslog::repeat(message_of(&header)) {
+    let msg = message_of(&header);
+    let (msg, copies, repeated) = match syslog::repeat(msg) {
         Some(Repeat::Inline(n, inner)) => (inner, n, true),
         Some(Repeat::Previous(n)) => return LogLine::Previous(header, n),
-        None => (message_of(&header), 1, false),
+        None => (msg, 1, false),
     };
     let (_, msg) = syslog::strip_uptime(msg);
     LogLine::Message {

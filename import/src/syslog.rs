@@ -441,6 +441,11 @@ pub fn parse_uptime(s: &[u8]) -> Option<i64> {
 /// Splits a syslog tag (`kernel:`, `ulogd[123]:`) off `rest`.
 /// Returns (tag without pid, message) or `None` when there is no tag.
 pub fn split_tag(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    // the kernel's tag, nearly every line of a kernel log (same answer
+    // as the general code below)
+    if let Some(msg) = rest.strip_prefix(b"kernel: ") {
+        return Some((b"kernel", msg));
+    }
     let n = rest
         .iter()
         .take_while(|&&c| !(c == b' ' || c == b'\t' || c == b':' || c == b'['))
