@@ -103,7 +103,7 @@ fn find_start(msg: &[u8]) -> Option<(usize, &[u8], &[u8], usize)> {
 fn find(hay: &[u8], needle: &[u8; 3]) -> Option<usize> {
     let mut i = 0;
     while i + 3 <= hay.len() {
-        let j = hay[i..].iter().position(|&c| c == needle[0])?;
+        let j = crate::bytescan::find_byte(&hay[i..], needle[0])?;
         i += j;
         if hay.get(i..i + 3) == Some(&needle[..]) {
             return Some(i);
