@@ -102,6 +102,14 @@ fn put_u32(b: &mut Row, n: usize, v: u32) -> usize {
     n + len
 }
 
+/// Decimal digits of an 8-bit value, from the octet table.
+#[inline(always)]
+fn put_u8(b: &mut Row, n: usize, v: u8) -> usize {
+    let (digits, len) = OCTETS[v as usize];
+    b[n..n + 3].copy_from_slice(&digits);
+    n + len as usize
+}
+
 /// A dotted quad.
 #[inline(always)]
 fn put_addr(b: &mut Row, mut n: usize, a: u32) -> usize {
@@ -109,9 +117,7 @@ fn put_addr(b: &mut Row, mut n: usize, a: u32) -> usize {
         if k > 0 {
             n = put_byte(b, n, b'.');
         }
-        let (digits, len) = OCTETS[*octet as usize];
-        b[n..n + 3].copy_from_slice(&digits);
-        n += len as usize;
+        n = put_u8(b, n, *octet);
     }
     n
 }
@@ -167,6 +173,12 @@ pub fn csv_row(out: &mut Vec<u8>, r: &Record, t: &mut Clocks) {
             n = put_byte(b, n, b',');
         };
     }
+    macro_rules! byte {
+        ($v:expr) => {
+            n = put_u8(b, n, $v);
+            n = put_byte(b, n, b',');
+        };
+    }
     macro_rules! addr {
         ($v:expr) => {
             n = put_addr(b, n, $v);
@@ -188,13 +200,13 @@ pub fn csv_row(out: &mut Vec<u8>, r: &Record, t: &mut Clocks) {
     num!(r.last_uptime_ms);
     num!(r.src_port);
     num!(r.dst_port);
-    num!(r.protocol);
-    num!(r.tos);
-    num!(r.tcp_flags);
-    num!(r.engine_type);
-    num!(r.engine_id);
-    num!(r.src_mask);
-    num!(r.dst_mask);
+    byte!(r.protocol);
+    byte!(r.tos);
+    byte!(r.tcp_flags);
+    byte!(r.engine_type);
+    byte!(r.engine_id);
+    byte!(r.src_mask);
+    byte!(r.dst_mask);
     num!(r.src_as);
     num!(r.dst_as);
     n = put_time(b, n, &mut t.start, r.start_ms());
@@ -214,6 +226,13 @@ pub fn json_row(out: &mut Vec<u8>, r: &Record, t: &mut Clocks) {
         ($key:literal, $v:expr) => {
             n = put_lit(b, n, concat!("\"", $key, "\":").as_bytes());
             n = put_u32(b, n, $v as u32);
+            n = put_byte(b, n, b',');
+        };
+    }
+    macro_rules! byte {
+        ($key:literal, $v:expr) => {
+            n = put_lit(b, n, concat!("\"", $key, "\":").as_bytes());
+            n = put_u8(b, n, $v);
             n = put_byte(b, n, b',');
         };
     }
@@ -240,13 +259,13 @@ pub fn json_row(out: &mut Vec<u8>, r: &Record, t: &mut Clocks) {
     num!("last", r.last_uptime_ms);
     num!("srcport", r.src_port);
     num!("dstport", r.dst_port);
-    num!("prot", r.protocol);
-    num!("tos", r.tos);
-    num!("tcp_flags", r.tcp_flags);
-    num!("engine_type", r.engine_type);
-    num!("engine_id", r.engine_id);
-    num!("src_mask", r.src_mask);
-    num!("dst_mask", r.dst_mask);
+    byte!("prot", r.protocol);
+    byte!("tos", r.tos);
+    byte!("tcp_flags", r.tcp_flags);
+    byte!("engine_type", r.engine_type);
+    byte!("engine_id", r.engine_id);
+    byte!("src_mask", r.src_mask);
+    byte!("dst_mask", r.dst_mask);
     num!("src_as", r.src_as);
     num!("dst_as", r.dst_as);
     n = put_lit(b, n, b"\"start\":\"");
@@ -340,6 +359,27 @@ mod tests {
             }
         }
         assert_eq!(Field::Start.time_ms(&r), r.start_ms());
+    }
+
+    #[test]
+    fn numbers_are_right_at_every_power_of_ten_and_two() {
+        let mut edges = vec![0u32, u32::MAX];
+        let mut p = 1u64;
+        while p <= u64::from(u32::MAX) {
+            edges.extend([p - 1, p, p + 1].map(|v| v.min(u64::from(u32::MAX)) as u32));
+            p *= 10;
+        }
+        edges.extend((0..32).flat_map(|i| [(1u32 << i) - 1, 1u32 << i, (1u32 << i) + 1]));
+        for v in edges {
+            let mut out = Vec::new();
+            push_u32(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+        }
+        for v in 0..=255u8 {
+            let mut b = [0u8; ROW_MAX];
+            let n = put_u8(&mut b, 0, v);
+            assert_eq!(&b[..n], v.to_string().as_bytes());
+        }
     }
 
     #[test]
