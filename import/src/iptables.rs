@@ -380,7 +380,12 @@ impl<'a> Fields<'a> {
         let w = match load8(rest, start) {
             Some(w) if t.len() >= 8 => w,
             Some(w) => w & ((1u64 << (8 * t.len())) - 1),
-            None => word(t),
+            // a token among the last eight bytes: the message's last
+            // word, shifted down to the token (1..=7 bytes)
+            None => match rest.len().checked_sub(8).and_then(|at| load8(rest, at)) {
+                Some(w) => (w >> (8 * (start + 8 - rest.len()))) & ((1u64 << (8 * t.len())) - 1),
+                None => word(t),
+            },
         };
         const PROTO: u64 = word(b"PROTO=");
         if w & 0xFFFF_FFFF_FFFF == PROTO {
