@@ -375,28 +375,25 @@ impl<'a> Fields<'a> {
     #[inline(always)]
     fn plain_token(&mut self, rest: &'a [u8], start: usize, end: usize, l4: &mut bool) {
         let t = &rest[start..end];
-        // the token's first eight bytes as a word, read from the message
-        // so that short tokens need no byte loop
+        // The eight bytes from the token's start as a word, read from the
+        // message so that short tokens need no byte loop. Not cut to the
+        // token: a key compared against it matches only if all its bytes
+        // are there, and the byte after a token is a space (or, at the
+        // message's end, a zero), which no key contains.
         let w = match load8(rest, start) {
-            Some(w) if t.len() >= 8 => w,
-            Some(w) => w & ((1u64 << (8 * t.len())) - 1),
+            Some(w) => w,
             // a token among the last eight bytes: the message's last
-            // word, shifted down to the token (1..=7 bytes)
+            // word, shifted down to the token
             None => match rest.len().checked_sub(8).and_then(|at| load8(rest, at)) {
-                Some(w) => (w >> (8 * (start + 8 - rest.len()))) & ((1u64 << (8 * t.len())) - 1),
+                Some(w) => w >> (8 * (start + 8 - rest.len())),
                 None => word(t),
             },
         };
-        const PROTO: u64 = word(b"PROTO=");
-        if w & 0xFFFF_FFFF_FFFF == PROTO {
-            *l4 = true;
-            set(&mut self.proto, &t[6..]);
-            return;
-        }
         const fn w4(s: &[u8]) -> u32 {
             word(s) as u32
         }
         let eq_at = |n: usize| t.get(n) == Some(&b'=');
+        // after `PROTO=` (which set `proto`) a later one changes nothing
         if *l4 {
             const SPT: u32 = w4(b"SPT=");
             const DPT: u32 = w4(b"DPT=");
@@ -428,7 +425,13 @@ impl<'a> Fields<'a> {
             const HOPL: u32 = w4(b"HOPL");
             const ID: u32 = w4(b"ID=");
             const TC: u32 = w4(b"TC=");
+            const PROT: u32 = w4(b"PROT");
+            const PROTO: u64 = word(b"PROTO=");
             match w as u32 {
+                PROT if w & 0xFFFF_FFFF_FFFF == PROTO => {
+                    *l4 = true;
+                    set(&mut self.proto, &t[6..]);
+                }
                 SRC => set(&mut self.src, &t[4..]),
                 DST => set(&mut self.dst, &t[4..]),
                 LEN => set(&mut self.len, &t[4..]),
