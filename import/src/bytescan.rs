@@ -1,14 +1,15 @@
 //! Byte scanning for the hot paths: the first occurrence of a byte (line
 //! splitting) and bitmasks of spaces and brackets over 64-byte blocks
-//! (the LOG tokenizer); and a cache prefetch hint (the duplicate window). SSE2 on x86_64 (16 bytes per compare), eight
-//! bytes at a time in a `u64` elsewhere; both give the same answers,
-//! which the tests check.
+//! (the LOG tokenizer); and a cache prefetch hint (the duplicate window).
+//! SSE2 on x86_64 (16 bytes per compare), eight bytes at a time in a `u64`
+//! elsewhere; both give the same answers, which the tests check.
 //!
-//! The SSE2 functions are `#[target_feature(enable = "sse2")]`, so calling
-//! them needs `unsafe`: the only requirement is that the CPU has SSE2,
-//! which every x86_64 CPU has (it is part of the x86_64 baseline, and the
-//! functions are compiled only when `target_feature = "sse2"` is on).
-//! They read the slices only through safe indexing.
+//! The SSE/SSE2 intrinsics are `#[target_feature]` functions, so calling
+//! them needs `unsafe`: the only requirement is that the CPU has the
+//! feature, which every x86_64 CPU has (both are part of the x86_64
+//! baseline, and this code is compiled only when the `target_feature` is
+//! on). The intrinsics work on registers; slices are read only through
+//! safe indexing.
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
@@ -73,13 +74,13 @@ mod sse2 {
 
     /// 16 bytes as a vector (two safe 8-byte loads; the compiler makes
     /// one unaligned load of them).
-    #[inline]
-    #[target_feature(enable = "sse2")]
+    #[inline(always)]
     fn load(c: &[u8; 16]) -> __m128i {
         let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
         lo.copy_from_slice(&c[..8]);
         hi.copy_from_slice(&c[8..]);
-        _mm_set_epi64x(i64::from_le_bytes(hi), i64::from_le_bytes(lo))
+        // SAFETY: SSE2 is enabled for this build (module cfg)
+        unsafe { _mm_set_epi64x(i64::from_le_bytes(hi), i64::from_le_bytes(lo)) }
     }
 
     #[inline]
@@ -113,26 +114,31 @@ mod sse2 {
         hay[at..].iter().position(|&c| c == b).map(|p| at + p)
     }
 
-    #[inline]
-    #[target_feature(enable = "sse2")]
+    /// Plain code (not a `#[target_feature]` function) so that it
+    /// inlines into the tokenizer's loop.
+    #[inline(always)]
     pub(super) fn masks64(block: &[u8; 64]) -> (u64, u64) {
-        let sp = _mm_set1_epi8(b' ' as i8);
-        let open = _mm_set1_epi8(b'[' as i8);
-        let close = _mm_set1_epi8(b']' as i8);
-        let (mut spaces, mut brackets) = (0u64, 0u64);
-        for (k, part) in block.chunks_exact(16).enumerate() {
-            if let Some(c) = part.first_chunk::<16>() {
-                let v = load(c);
-                let s = _mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) as u16 as u64;
-                let b = _mm_movemask_epi8(_mm_or_si128(
-                    _mm_cmpeq_epi8(v, open),
-                    _mm_cmpeq_epi8(v, close),
-                )) as u16 as u64;
-                spaces |= s << (16 * k);
-                brackets |= b << (16 * k);
+        // SAFETY: SSE2 is enabled for this build (module cfg); the
+        // intrinsics only compute on registers.
+        unsafe {
+            let sp = _mm_set1_epi8(b' ' as i8);
+            let open = _mm_set1_epi8(b'[' as i8);
+            let close = _mm_set1_epi8(b']' as i8);
+            let (mut spaces, mut brackets) = (0u64, 0u64);
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                if let Some(c) = part.first_chunk::<16>() {
+                    let v = load(c);
+                    let s = _mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) as u16 as u64;
+                    let b = _mm_movemask_epi8(_mm_or_si128(
+                        _mm_cmpeq_epi8(v, open),
+                        _mm_cmpeq_epi8(v, close),
+                    )) as u16 as u64;
+                    spaces |= s << (16 * k);
+                    brackets |= b << (16 * k);
+                }
             }
+            (spaces, brackets)
         }
-        (spaces, brackets)
     }
 }
 
@@ -174,12 +180,11 @@ pub fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
 
 /// Bitmasks of a 64-byte block: bit k of the first is set when byte k is
 /// a space, of the second when it is `[` or `]`.
-#[inline]
+#[inline(always)]
 pub fn masks64(block: &[u8; 64]) -> (u64, u64) {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
-        // SAFETY: as in `find_byte`.
-        unsafe { sse2::masks64(block) }
+        sse2::masks64(block)
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
