@@ -668,3 +668,60 @@ fn the_filter_is_applied_before_storing() {
         want.len()
     );
 }
+
+#[test]
+fn post_rotate_program_gets_each_finished_file_and_the_pidfile_lives_with_the_process() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("flows");
+    std::fs::create_dir(&work).unwrap();
+    let marker = dir.path().join("rotated.txt");
+    let script = dir.path().join("post-rotate.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1\" >> '{}'\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pidbase = dir.path().join("flow-capture.pid");
+    let c = Collector::start(
+        &work,
+        &[
+            "-p",
+            pidbase.to_str().unwrap(),
+            "-R",
+            script.to_str().unwrap(),
+        ],
+    );
+    // flow-tools names the pidfile BASE.PORT and writes the pid into it
+    let pidfile = PathBuf::from(format!("{}.{}", pidbase.display(), c.port));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    assert_eq!(pid.trim(), c.child.id().to_string());
+
+    let s = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for i in 0..10u32 {
+        s.send_to(&v5_datagram(i * 30, 30, i), ("127.0.0.1", c.port))
+            .unwrap();
+    }
+    // SIGHUP finishes the file: the program is run with its final path
+    c.signal(libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ran = loop {
+        let text = std::fs::read_to_string(&marker).unwrap_or_default();
+        if let Some(line) = text.lines().next() {
+            break PathBuf::from(line);
+        }
+        assert!(Instant::now() < deadline, "the -R program was not run");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let finished: Vec<PathBuf> = all_files(&work);
+    assert_eq!(finished, vec![ran.clone()], "{ran:?}");
+    assert!(!ran
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("tmp-"));
+    assert_eq!(read_flow_file(&ran).1.len(), 300);
+    c.stop();
+    assert!(!pidfile.exists(), "the pidfile outlived the collector");
+}
