@@ -238,6 +238,9 @@ fn check_format(format: Format, name: &str, data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// (month, day, second of day, microseconds) of a year-less stamp.
+type YearLessStamp = (u8, u8, u32, u32);
+
 /// Year segments `(first line number, year)`, ascending: one pass over
 /// the input feeding every year-less stamp to a [`YearScan`].
 fn year_plan(inp: &mut Input, tz: Tz, anchor_utc: i64) -> Result<Vec<(u64, i64)>, Error> {
@@ -249,10 +252,22 @@ fn year_plan(inp: &mut Input, tz: Tz, anchor_utc: i64) -> Result<Vec<(u64, i64)>
     let mut scan = YearScan::default();
     let mut lr = LineReader::new(inp.reader()?);
     let mut line_no = 0u64;
+    // the first 16 bytes of the last traditional header and its stamp:
+    // a line starting the same (same second) has the same stamp if a
+    // host follows, and no header at all otherwise
+    let mut last: Option<([u8; 16], YearLessStamp)> = None;
     while let Some(l) = lr.next_line().map_err(io)? {
         line_no += 1;
         let Line::Text(l) = l else { continue };
         let (_, l) = strip_nul(l);
+        if let (Some(head), Some((prev, stamp))) = (l.first_chunk::<16>(), &last) {
+            if head == prev {
+                if syslog::host_follows(&l[16..]) {
+                    scan.push(line_no, *stamp);
+                }
+                continue;
+            }
+        }
         if let Some(syslog::Header {
             stamp:
                 Stamp::YearLess {
@@ -265,6 +280,11 @@ fn year_plan(inp: &mut Input, tz: Tz, anchor_utc: i64) -> Result<Vec<(u64, i64)>
         }) = syslog::parse_header(l)
         {
             scan.push(line_no, (month, day, sod, micros));
+            if let Some(head) = l.first_chunk::<16>() {
+                if syslog::traditional_stamp(head).is_some() {
+                    last = Some((*head, (month, day, sod, micros)));
+                }
+            }
         }
     }
     Ok(scan.finish(tz.to_naive(anchor_utc)))
@@ -1406,6 +1426,62 @@ mod tests {
             dups += a as u64;
         }
         assert!(dups > 100_000, "{dups}");
+    }
+
+    /// The year scan's shortcut for repeated stamps changes nothing.
+    #[test]
+    fn year_plan_equals_a_scan_of_every_header() {
+        let mut text = String::new();
+        let stamps = [
+            "Dec 31 23:59:59",
+            "Jan  1 00:00:00",
+            "Feb 29 12:00:00",
+            "Jul  4 01:02:03",
+            "Jan  1 00:00:00",
+            "Dec 31 23:59:59",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for i in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let stamp = stamps[(i / 200 + (x % 7 == 0) as usize) % stamps.len()];
+            let line = match x % 11 {
+                0 => format!("{stamp} "),
+                1 => format!("{stamp}  h kernel: x"),
+                2 => format!("<4>{stamp} h kernel: x"),
+                3 => format!("{stamp}.5 h kernel: x"),
+                4 => format!("{stamp} hostonly"),
+                5 => String::new(),
+                _ => format!("{stamp} h{} kernel: x", x % 3),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        let mut inp = Input::open(f.path(), &mut false).unwrap();
+        let anchor = 1_735_689_600_000_000; // 2025-01-01 UTC
+        let got = year_plan(&mut inp, Tz::Utc, anchor).unwrap();
+        let mut scan = YearScan::default();
+        for (i, l) in lines(text.as_bytes()).enumerate() {
+            if let Some(syslog::Header {
+                stamp:
+                    Stamp::YearLess {
+                        month,
+                        day,
+                        sod,
+                        micros,
+                    },
+                ..
+            }) = syslog::parse_header(l)
+            {
+                scan.push(i as u64 + 1, (month, day, sod, micros));
+            }
+        }
+        let want = scan.finish(Tz::Utc.to_naive(anchor));
+        assert!(want.len() > 3, "{want:?}");
+        assert_eq!(got, want);
     }
 
     #[test]

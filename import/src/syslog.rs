@@ -222,13 +222,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
     }
 }
 
-/// The common traditional header `Mmm dd HH:MM:SS host rest` (no
-/// fraction) from its first 16 bytes at once. `None` when the line is
-/// anything else, including a bad stamp: the general code then decides,
-/// so that this only ever gives the answer it would give.
+/// The stamp of the common traditional header `Mmm dd HH:MM:SS ` (no
+/// fraction) from its first 16 bytes: (month, day, second of day).
+/// `None` when they are anything else, including a bad stamp.
 #[inline]
-fn traditional_fast(s: &[u8]) -> Option<Header<'_>> {
-    let b = s.first_chunk::<16>()?;
+pub(crate) fn traditional_stamp(b: &[u8; 16]) -> Option<(u8, u8, u32)> {
     if b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' || b[15] != b' ' {
         return None;
     }
@@ -247,12 +245,31 @@ fn traditional_fast(s: &[u8]) -> Option<Header<'_>> {
         return None;
     }
     let month = month_of(&b[..3])?;
+    Some((month, day as u8, h * 3600 + m * 60 + sec))
+}
+
+/// True when `s` (what follows a header's stamp and its space) starts
+/// with a host name and a space, as every header needs.
+#[inline]
+pub(crate) fn host_follows(s: &[u8]) -> bool {
+    host_rest(s).is_some()
+}
+
+/// The common traditional header `Mmm dd HH:MM:SS host rest` (no
+/// fraction) from its first 16 bytes at once. `None` when the line is
+/// anything else, including a bad stamp: the general code then decides,
+/// so that this only ever gives the answer it would give (and a line with
+/// the same first 16 bytes as one it accepted gets the same stamp, or
+/// `None` from both, depending only on [`host_follows`]).
+#[inline]
+fn traditional_fast(s: &[u8]) -> Option<Header<'_>> {
+    let (month, day, sod) = traditional_stamp(s.first_chunk::<16>()?)?;
     let (host, rest) = host_rest(&s[16..])?;
     Some(Header {
         stamp: Stamp::YearLess {
             month,
-            day: day as u8,
-            sod: h * 3600 + m * 60 + sec,
+            day,
+            sod,
             micros: 0,
         },
         host,
