@@ -176,8 +176,8 @@ enum LogLine<'a> {
     },
 }
 
-fn parse_log_line(line: &[u8]) -> LogLine<'_> {
-    let Some(header) = syslog::parse_header(line) else {
+fn parse_log_line<'a>(line: &'a [u8], stamps: &mut syslog::StampCache) -> LogLine<'a> {
+    let Some(header) = syslog::parse_header_cached(line, stamps) else {
         return LogLine::NoHeader;
     };
     let msg = message_of(&header);
@@ -1048,6 +1048,7 @@ impl<'c> Engine<'c> {
             source: e,
         };
         let mut lr = LineReader::new(inp.reader()?);
+        let mut stamps = syslog::StampCache::default();
         while let Some(raw) = lr.next_line().map_err(io)? {
             line_no += 1;
             let raw = match raw {
@@ -1075,7 +1076,9 @@ impl<'c> Engine<'c> {
             // they arrive.
             let hash = self.cfg.dedupe.then(|| self.dedupe.prefetch(line));
             let log = match format {
-                Format::Iptables | Format::Anetcon | Format::Auto => parse_log_line(line),
+                Format::Iptables | Format::Anetcon | Format::Auto => {
+                    parse_log_line(line, &mut stamps)
+                }
                 _ => LogLine::NoHeader,
             };
             if hash.is_some_and(|h| self.dedupe.seen_hash(h)) {
