@@ -470,7 +470,9 @@ impl Worker<'_> {
                         continue;
                     };
                     buf.clear();
-                    if let Err(e) = nf.decode_block(&b, &mut buf) {
+                    let decoded = nf.decode_block(&b, &mut buf);
+                    query::input::release_block(nf.bytes(), &b);
+                    if let Err(e) = decoded {
                         query::cli::warn(format!("{}: {e}; skipping this block", inp.display));
                         continue;
                     }
