@@ -322,19 +322,15 @@ impl<'a> Fields<'a> {
 /// and no key contains one). `None` when a bracket turns up: the caller
 /// uses [`tokenize`].
 #[inline]
-fn tokenize_plain(rest: &[u8]) -> Option<Fields<'_>> {
+fn tokenize_plain<'a>(rest: &'a [u8]) -> Option<Fields<'a>> {
     let mut f = Fields::default();
     let mut l4 = false;
     let mut tok_start = 0;
-    let mut blocks = rest.chunks_exact(64);
-    let mut base = 0;
-    for block in &mut blocks {
-        let Some(block) = block.first_chunk::<64>() else {
-            break;
-        };
+    // One 64-byte block at `base`: false when it holds a bracket.
+    let mut block_tokens = |block: &[u8; 64], base: usize, f: &mut Fields<'a>| {
         let (mut spaces, brackets) = crate::bytescan::masks64(block);
         if brackets != 0 {
-            return None;
+            return false;
         }
         while spaces != 0 {
             let end = base + spaces.trailing_zeros() as usize;
@@ -343,6 +339,17 @@ fn tokenize_plain(rest: &[u8]) -> Option<Fields<'_>> {
                 f.plain_token(rest, tok_start, end, &mut l4);
             }
             tok_start = end + 1;
+        }
+        true
+    };
+    let mut blocks = rest.chunks_exact(64);
+    let mut base = 0;
+    for block in &mut blocks {
+        let Some(block) = block.first_chunk::<64>() else {
+            break;
+        };
+        if !block_tokens(block, base, &mut f) {
+            return None;
         }
         base += 64;
     }
@@ -351,17 +358,8 @@ fn tokenize_plain(rest: &[u8]) -> Option<Fields<'_>> {
         // zero padding is neither space nor bracket
         let mut block = [0u8; 64];
         block[..tail.len()].copy_from_slice(tail);
-        let (mut spaces, brackets) = crate::bytescan::masks64(&block);
-        if brackets != 0 {
+        if !block_tokens(&block, base, &mut f) {
             return None;
-        }
-        while spaces != 0 {
-            let end = base + spaces.trailing_zeros() as usize;
-            spaces &= spaces - 1;
-            if end > tok_start {
-                f.plain_token(rest, tok_start, end, &mut l4);
-            }
-            tok_start = end + 1;
         }
     }
     if rest.len() > tok_start {

@@ -263,8 +263,16 @@ pub(crate) fn host_follows(s: &[u8]) -> bool {
 /// `None` from both, depending only on [`host_follows`]).
 #[inline]
 fn traditional_fast(s: &[u8]) -> Option<Header<'_>> {
-    let (month, day, sod) = traditional_stamp(s.first_chunk::<16>()?)?;
-    let (host, rest) = host_rest(&s[16..])?;
+    let stamp = traditional_stamp(s.first_chunk::<16>()?)?;
+    yearless_header(stamp, &s[16..])
+}
+
+/// The header of a traditional line whose stamp was read: the host and
+/// the rest follow the 16 stamp bytes (`after`); without a host, no
+/// header at all.
+#[inline]
+fn yearless_header((month, day, sod): (u8, u8, u32), after: &[u8]) -> Option<Header<'_>> {
+    let (host, rest) = host_rest(after)?;
     Some(Header {
         stamp: Stamp::YearLess {
             month,
@@ -291,7 +299,7 @@ pub fn parse_header_cached<'a>(line: &'a [u8], cache: &mut StampCache) -> Option
     let Some(head) = line.first_chunk::<16>() else {
         return parse_header_general(line);
     };
-    let (month, day, sod) = match cache.0 {
+    let stamp = match cache.0 {
         Some((prev, stamp)) if prev == *head => stamp,
         _ => match traditional_stamp(head) {
             Some(stamp) => {
@@ -301,19 +309,7 @@ pub fn parse_header_cached<'a>(line: &'a [u8], cache: &mut StampCache) -> Option
             None => return parse_header_general(line),
         },
     };
-    // as in `traditional_fast`: without a host, no header at all
-    let (host, rest) = host_rest(&line[16..])?;
-    Some(Header {
-        stamp: Stamp::YearLess {
-            month,
-            day,
-            sod,
-            micros: 0,
-        },
-        host,
-        app: None,
-        rest,
-    })
+    yearless_header(stamp, &line[16..])
 }
 
 /// Recognises the header of `line`. `None`: no known header.
