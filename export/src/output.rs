@@ -48,7 +48,7 @@ pub const PART_CHUNK: usize = 1 << 20;
 
 /// Alignment of direct I/O buffers, offsets and lengths (the largest
 /// logical block size in common use).
-const ALIGN: usize = 4096;
+pub const ALIGN: usize = 4096;
 
 /// A file written in chunk-sized `write` calls ([`CHUNK`] or [`PART_CHUNK`]). On Linux the file is
 /// opened with `O_DIRECT` when the file system supports it: the chunks go
