@@ -1,12 +1,10 @@
 //! The batch API (`Filter::select`, `count`, `retain`) agrees with
 //! `Filter::matches` record by record, on every shape of test.
 
-#[allow(dead_code)]
-mod util;
-
 use filterlang::compile_expr;
 use formats::Record;
-use util::*;
+
+use crate::util::*;
 
 struct Rng(u64);
 

@@ -4,6 +4,7 @@
 //! against flow-tools' own outputs, inline expressions, and robustness
 //! on garbage input.
 
+mod batch;
 mod util;
 
 use filterlang::{compile_expr, FilterConfig, FilterError, LocalZone, ParseOptions, Span, Symbols};

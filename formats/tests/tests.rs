@@ -1,6 +1,7 @@
 //! Integration tests of the formats crate against the flow-tools golden
 //! corpus in `../shared/golden/flowtools`.
 
+mod native;
 mod util;
 
 use formats::ft::{self, FtError, FtHeader, FtReader, FtWriter};
