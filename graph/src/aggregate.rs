@@ -242,6 +242,7 @@ impl Source {
                     prepared.window,
                     &|batch: &mut Vec<Record>| sel.retain(batch),
                     *threads,
+                    input::MergeOrder::Input,
                     init,
                     fold,
                     merge,

@@ -193,6 +193,7 @@ pub fn flow_stat_totals(
         prepared.window,
         &|b: &mut Vec<Record>| sel.retain(b),
         1,
+        query::input::MergeOrder::Input,
         || proto.clone(),
         |a, base, recs| a.add_batch(base, recs),
         |a, b| a.merge(b),

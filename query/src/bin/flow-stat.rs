@@ -139,11 +139,17 @@ fn body() -> Result<ExitCode, query::Error> {
     let proto = stat::new_report(&cfg).map_err(|e| query::Error::Msg(e.to_string()))?;
     let prepared = select::prepare(&opts)?;
     let selection = &prepared.selection;
+    let order = if proto.merges_in_any_order() {
+        input::MergeOrder::Any
+    } else {
+        input::MergeOrder::Input
+    };
     let report = input::scan(
         &prepared.inputs,
         prepared.window,
         &|batch: &mut Vec<formats::Record>| selection.retain(batch),
         opts.threads,
+        order,
         || proto.clone(),
         |acc, base, recs| acc.add_batch(base, recs),
         |acc, later| acc.merge(later),

@@ -221,32 +221,41 @@ impl<K: Key> Table<K> {
         (MulBuild::default().hash_one(key) >> 40) as usize % SHARDS
     }
 
+    /// Counts `r` under `key`; `seq` is the record's position in the
+    /// input. A table may see units out of input order (a scan with
+    /// [`crate::input::MergeOrder::Any`]), so `first` keeps the smallest.
     #[inline]
     fn update(&mut self, key: K, seq: u64, r: &Record) {
-        self.shards[Self::shard_of(&key)]
+        let e = self.shards[Self::shard_of(&key)]
             .entry(key)
             .or_insert(Entry {
                 first: seq,
                 c: Counters::default(),
-            })
-            .c
-            .add_record(r);
+            });
+        e.first = e.first.min(seq);
+        e.c.add_record(r);
     }
 
+    /// Folds `later` into this table, the shards on all cores (the last
+    /// merge of a scan joins two tables of millions of keys).
     fn merge(&mut self, later: Table<K>) {
-        for (mine, mut theirs) in self.shards.iter_mut().zip(later.shards) {
-            if mine.len() < theirs.len() {
-                std::mem::swap(mine, &mut theirs);
-            }
-            for (k, e) in theirs {
-                let m = mine.entry(k).or_insert(Entry {
-                    first: e.first,
-                    c: Counters::default(),
-                });
-                m.first = m.first.min(e.first);
-                m.c.add(&e.c);
-            }
-        }
+        use rayon::prelude::*;
+        self.shards
+            .par_iter_mut()
+            .zip(later.shards.into_par_iter())
+            .for_each(|(mine, mut theirs)| {
+                if mine.len() < theirs.len() {
+                    std::mem::swap(mine, &mut theirs);
+                }
+                for (k, e) in theirs {
+                    let m = mine.entry(k).or_insert(Entry {
+                        first: e.first,
+                        c: Counters::default(),
+                    });
+                    m.first = m.first.min(e.first);
+                    m.c.add(&e.c);
+                }
+            });
     }
 
     /// Number of distinct keys.
@@ -276,10 +285,12 @@ impl<K: Key> Table<K> {
         if field > K::KEY_FIELDS + 4 {
             return Err(sort_order);
         }
+        use rayon::prelude::*;
         let n = self.len();
+        // Shards are independent: they become sorted row lists on all cores.
         let mut shards: Vec<Vec<(K, Entry)>> = self
             .shards
-            .into_iter()
+            .into_par_iter()
             .map(|map| {
                 let mut rows: Vec<(K, Entry)> = map.into_iter().collect();
                 rows.sort_unstable_by_key(|(_, e)| e.first);
@@ -296,9 +307,9 @@ impl<K: Key> Table<K> {
             },
         );
         let key = move |row: &(K, Entry)| sort_key(field, K::KEY_FIELDS, row);
-        for sh in &mut shards {
-            sh.sort_unstable_by_key(key);
-        }
+        shards
+            .par_iter_mut()
+            .for_each(|sh| sh.sort_unstable_by_key(key));
         Ok(Ordered::new(shards, field, sort_order > 0))
     }
 }
@@ -1035,6 +1046,12 @@ mod tests {
                 h
             })
             .collect();
+        // One accumulator fed the units out of input order, as a worker of
+        // a MergeOrder::Any scan may be.
+        let mut backwards = HashReport::new(HashKind::SrcDstAddr);
+        for (n, c) in recs.chunks(30_000).enumerate().rev() {
+            backwards.add_batch(n as u64 * 30_000, c);
+        }
         parts.swap(0, 3);
         let mut merged = parts.pop().unwrap();
         for p in parts {
@@ -1056,6 +1073,10 @@ mod tests {
             assert!(want.len() > 2 * CHUNK_ENTRIES);
             assert!(pairs(&seq, so) == want, "sequential, sort {so}");
             assert!(pairs(&merged, so) == want, "merged, sort {so}");
+            assert!(
+                pairs(&backwards, so) == want,
+                "units out of order, sort {so}"
+            );
         }
     }
 

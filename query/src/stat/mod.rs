@@ -345,6 +345,14 @@ impl Report {
         }
     }
 
+    /// Whether partial reports may be merged in any order with the same
+    /// result: integer sums and smallest first-seen indexes (the array and
+    /// hash formats), not the plot formats (records in order) or the
+    /// summary (float sums).
+    pub fn merges_in_any_order(&self) -> bool {
+        matches!(self.body, Body::Array(_) | Body::Hash(_))
+    }
+
     /// Flows skipped with `Ignoring bogus flow dPkts=0` (formats 0 and 1).
     pub fn bogus_flows(&self) -> u64 {
         match &self.body {
