@@ -197,14 +197,9 @@ mod tests {
     use super::*;
 
     fn rnd_bytes(seed: u64, n: usize, alphabet: &[u8]) -> Vec<u8> {
-        let mut x = seed | 1;
+        let mut rng = crate::TestRng(seed | 1);
         (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize]
-            })
+            .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
             .collect()
     }
 

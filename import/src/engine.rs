@@ -1407,13 +1407,11 @@ mod tests {
         }
         let mut plain = Plain(HashSet::new(), HashSet::new());
         let mut fast = Dedupe::default();
-        let mut x: u64 = 0x5DEE_CE66_D1CE_4E5B;
+        let mut rng = crate::TestRng(0x5DEE_CE66_D1CE_4E5B);
         let mut next_id = 0u64;
         let mut dups = 0;
         for _ in 0..(DEDUPE_WINDOW * 5 / 2) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next();
             // mostly new lines; repeats from near, within and beyond the window
             let id = match x % 16 {
                 0 => next_id.saturating_sub(1 + (x >> 8) % 64),
@@ -1443,11 +1441,9 @@ mod tests {
             "Jan  1 00:00:00",
             "Dec 31 23:59:59",
         ];
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rng = crate::TestRng(0x2545_F491_4F6C_DD1D);
         for i in 0..3000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next();
             let stamp = stamps[(i / 200 + (x % 7 == 0) as usize) % stamps.len()];
             let line = match x % 11 {
                 0 => format!("{stamp} "),

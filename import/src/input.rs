@@ -392,15 +392,10 @@ mod tests {
 
     #[test]
     fn line_reader_splits_long_random_input_like_lines() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::TestRng(0x9E37_79B9_7F4A_7C15);
         for len in [63, 64, 65, 127, 200, 5000, 70_000] {
             let data: Vec<u8> = (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    b"ab \n\r\0xyzw"[(x % 10) as usize]
-                })
+                .map(|_| b"ab \n\r\0xyzw"[rng.below(10) as usize])
                 .collect();
             let want: Vec<Vec<u8>> = lines(&data).map(|l| l.to_vec()).collect();
             for chunk in [1, 7, 64, 100, 4096, 1 << 20] {

@@ -744,13 +744,8 @@ mod tests {
             .collect();
         seeds.push(b"N IN=e OUT=f SRC=1.2.3.4 DST=5.6.7.8 LEN=40 TOS=0x00 PREC=0x00 TTL=1 ID=1 FRAG:3 MF PROTO=ICMP TYPE=3 CODE=1 [SRC=5.6.7.8 DST=1.2.3.4 LEN=20 [x] PROTO=UDP ] MTU=9 INCOMPLETE=1 INCOMPLETE UID=1 MARK=0x1 HOPLIMIT=3 TC=1 ".to_vec());
         seeds.push(b"a IN=x OUT=y SRC=2001:db8::1 DST=2001:db8::2 LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=UDP SPT=1 DPT=2 LEN=60".to_vec());
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut rng = crate::TestRng(0x2545_F491_4F6C_DD1D);
+        let mut rnd = move |n: usize| rng.below(n as u64) as usize;
         let inserts: [&[u8]; 12] = [
             b" ", b"[", b"]", b"=", b"\0", b"PROTO=", b"SYN ", b"ID=", b"LEN=9 ", b"  ", b"x",
             b"\t",

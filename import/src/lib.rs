@@ -31,6 +31,28 @@ pub mod syslog;
 pub mod ulogd;
 pub mod write;
 
+/// A xorshift64 generator for the randomized tests (deterministic, so a
+/// failure reproduces).
+#[cfg(test)]
+pub(crate) struct TestRng(pub(crate) u64);
+
+#[cfg(test)]
+impl TestRng {
+    /// The next 64-bit value.
+    pub(crate) fn next(&mut self) -> u64 {
+        let x = &mut self.0;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    /// The next value below `n` (> 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
 pub use engine::{detect_format, run};
 
 /// Input formats.

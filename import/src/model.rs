@@ -524,11 +524,9 @@ mod tests {
     #[test]
     fn ipv4_and_uint_parsers_match_their_references() {
         let alphabet = b"0123456789..x";
-        let mut x: u64 = 88_172_645_463_325_252;
+        let mut rng = crate::TestRng(88_172_645_463_325_252);
         for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next();
             let len = (x % 17) as usize;
             let s: Vec<u8> = (0..len)
                 .map(|i| alphabet[((x >> (i * 3 + 5)) % alphabet.len() as u64) as usize])

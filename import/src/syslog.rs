@@ -926,13 +926,8 @@ mod tests {
             b"Oct 10 10:10:10.5 h x",
             b"Sep  9 24:00:00 h x",
         ];
-        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut rng = crate::TestRng(0x1234_5678_9ABC_DEF1);
+        let mut rnd = move |n: usize| rng.below(n as u64) as usize;
         let alphabet = b" :.0123456789JanFebx\t";
         let mut cache = StampCache::default();
         for seed in seeds {
@@ -1017,13 +1012,8 @@ mod tests {
     /// and impossible dates.
     #[test]
     fn year_scan_equals_resolve_years() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = crate::TestRng(0x9E37_79B9_7F4A_7C15);
+        let mut next = move |n: u64| rng.below(n);
         for round in 0..3000 {
             let n = 1 + next(40) as usize;
             let mut day: i64 = next(366) as i64;
