@@ -412,6 +412,16 @@ fn v5_datagram(seq: u32, count: u16, salt: u32) -> Vec<u8> {
     b
 }
 
+/// Sends `n` datagrams of 30 flows from 127.0.0.2 (exporter sequence
+/// numbers without gaps) to the collector on `port`.
+fn send_datagrams(port: u16, n: u32) {
+    let s = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for i in 0..n {
+        s.send_to(&v5_datagram(i * 30, 30, i), ("127.0.0.1", port))
+            .unwrap();
+    }
+}
+
 fn count_flows(dir: &Path, include_tmp: bool) -> usize {
     all_files(dir)
         .iter()
@@ -424,12 +434,8 @@ fn count_flows(dir: &Path, include_tmp: bool) -> usize {
 fn sigterm_stores_everything_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let c = Collector::start(dir.path(), &[]);
-    let s = UdpSocket::bind("127.0.0.2:0").unwrap();
     let n = 2000u32;
-    for i in 0..n {
-        s.send_to(&v5_datagram(i * 30, 30, i), ("127.0.0.1", c.port))
-            .unwrap();
-    }
+    send_datagrams(c.port, n);
     c.signal(libc::SIGTERM);
     let (st, log) = c.wait();
     assert!(st.success());
@@ -445,11 +451,7 @@ fn sigterm_stores_everything_in_flight() {
 fn a_killed_collectors_flows_are_recovered_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let c = Collector::start(dir.path(), &[]);
-    let s = UdpSocket::bind("127.0.0.2:0").unwrap();
-    for i in 0..50u32 {
-        s.send_to(&v5_datagram(i * 30, 30, i), ("127.0.0.1", c.port))
-            .unwrap();
-    }
+    send_datagrams(c.port, 50);
     // Everything received more than ~1 s before the kill is on disk.
     std::thread::sleep(Duration::from_millis(1500));
     c.signal(libc::SIGKILL);
@@ -698,11 +700,7 @@ fn post_rotate_program_gets_each_finished_file_and_the_pidfile_lives_with_the_pr
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     assert_eq!(pid.trim(), c.child.id().to_string());
 
-    let s = UdpSocket::bind("127.0.0.2:0").unwrap();
-    for i in 0..10u32 {
-        s.send_to(&v5_datagram(i * 30, 30, i), ("127.0.0.1", c.port))
-            .unwrap();
-    }
+    send_datagrams(c.port, 10);
     // SIGHUP finishes the file: the program is run with its final path
     c.signal(libc::SIGHUP);
     let deadline = Instant::now() + Duration::from_secs(20);
