@@ -220,3 +220,64 @@ fn flow_cat_windows_and_expressions_match_flow_nfilter() {
     let fast = lines("flow-print -f 3 --since 2005-07-06T16:50:00Z -e '6 eq $protocol' main");
     assert_eq!(nf, fast);
 }
+
+#[test]
+fn hash_reports_past_their_memory_limit_spill_and_print_the_same_bytes() {
+    let data = dataset();
+    let spill_dir = tempfile::tempdir().unwrap();
+    let tmp = format!("--temp-dir={}", spill_dir.path().display());
+    for format in [1, 2, 3, 8, 9, 10, 11, 16, 21, 23, 24, 25, 26, 27] {
+        let f = format.to_string();
+        for sort in [&["-S", "3"][..], &["-s", "2"][..], &[][..]] {
+            let mut args = vec!["-f", f.as_str()];
+            args.extend_from_slice(sort);
+            let want = pipe_stat(data.path(), &args);
+            // 64 KiB holds about a thousand keys: every big table spills.
+            args.extend_from_slice(&["--memory", "64K", tmp.as_str()]);
+            assert!(
+                pipe_stat(data.path(), &args) == want,
+                "pipe flow-stat {args:?} differs when it spills"
+            );
+            for threads in [1, 2] {
+                assert!(
+                    fast_stat(data.path(), &args, threads) == want,
+                    "flow-stat {args:?} with {threads} thread(s) differs when it spills"
+                );
+            }
+        }
+    }
+    // Nothing is left behind: the spill files never had names.
+    assert_eq!(std::fs::read_dir(spill_dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_spill_directory_that_is_missing_gives_a_warning_and_the_right_report() {
+    let data = dataset();
+    let want = fast_stat(data.path(), &["-f", "10", "-S", "2"], 2);
+    let out = Command::new(bin("flow-stat"))
+        .args(["-f", "10", "-S", "2", "--memory", "64K"])
+        .args(["--temp-dir", "/nonexistent/spill"])
+        .arg(data.path())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(body(&out.stdout) == want);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot spill") && err.contains("/nonexistent/spill"),
+        "{err}"
+    );
+    assert_eq!(err.matches("cannot spill").count(), 1, "{err}");
+}
+
+#[test]
+fn a_bad_memory_size_is_refused() {
+    let out = Command::new(bin("flow-stat"))
+        .args(["-f", "10", "--memory", "lots"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("memory"), "{err}");
+}

@@ -59,6 +59,13 @@ struct Args {
     /// Wide output.
     #[arg(short = 'w')]
     wide: bool,
+    /// Memory for a hash report's table before it spills to a temporary
+    /// file (K, M, G; 0 = no limit).
+    #[arg(long, value_name = "SIZE", value_parser = cli::parse_bytes)]
+    memory: Option<usize>,
+    /// Directory for spill files (default: $TMPDIR, else /tmp).
+    #[arg(long = "temp-dir", value_name = "DIR")]
+    temp_dir: Option<std::path::PathBuf>,
     /// Fast path: time window, filter, expression, workers.
     #[command(flatten)]
     scan: common::ScanArgs,
@@ -122,6 +129,10 @@ fn body() -> Result<ExitCode, query::Error> {
         cfg.comment_char = c.as_bytes().first().copied().unwrap_or(0);
     }
     cfg.args = argv;
+    if let Some(m) = args.memory {
+        cfg.memory = m;
+    }
+    cfg.temp_dir = args.temp_dir;
 
     let inputs = args
         .extra
@@ -136,7 +147,12 @@ fn body() -> Result<ExitCode, query::Error> {
     }
     // The fast path: decode, filter and accumulate blocks on all cores;
     // partial reports merge into exactly what the pipe would print.
-    let proto = stat::new_report(&cfg).map_err(|e| query::Error::Msg(e.to_string()))?;
+    let mut proto = stat::new_report(&cfg).map_err(|e| query::Error::Msg(e.to_string()))?;
+    let workers = match opts.threads {
+        0 => rayon::current_num_threads(),
+        n => n,
+    };
+    proto.limit_memory(&cfg, workers);
     let prepared = select::prepare(&opts)?;
     let selection = &prepared.selection;
     let order = if proto.merges_in_any_order() {

@@ -26,6 +26,7 @@ use super::array::push_percents;
 use super::cfmt;
 use filterlang::SymbolTable as SymTable;
 
+use super::spill::{self, FileRun, SeqSpace, Spill};
 use super::SymFile;
 use super::{Counters, StatConfig};
 
@@ -87,11 +88,33 @@ impl Hasher for MulHasher {
 pub type MulBuild = BuildHasherDefault<MulHasher>;
 
 /// A hash-report key: its fields that `-s/-S` can sort on.
-pub(crate) trait Key: Copy + Eq + Hash + Default + Send + 'static {
+pub(crate) trait Key: Copy + Eq + Hash + Default + Send + Sync + 'static {
     /// How many key columns come before the counters (1 or 2).
     const KEY_FIELDS: u32;
+    /// Size of the key in a spill file (see [`super::spill`]).
+    const BYTES: usize;
     /// Sort value of key column `field` (1-based).
     fn sort_value(&self, field: u32) -> u64;
+    /// Appends the key's [`Key::BYTES`] little-endian bytes.
+    fn put(&self, out: &mut Vec<u8>);
+    /// Reads a key written by [`Key::put`] from the first
+    /// [`Key::BYTES`] bytes of `b`.
+    fn get(b: &[u8]) -> Self;
+}
+
+/// The [`Key`] spill encoding of a key that wraps one unsigned integer.
+macro_rules! int_key_bytes {
+    ($int:ty) => {
+        const BYTES: usize = std::mem::size_of::<$int>();
+        fn put(&self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.0.to_le_bytes());
+        }
+        fn get(b: &[u8]) -> Self {
+            let mut a = [0u8; std::mem::size_of::<$int>()];
+            a.copy_from_slice(&b[..std::mem::size_of::<$int>()]);
+            Self(<$int>::from_le_bytes(a))
+        }
+    };
 }
 
 /// One 32-bit key: an address or a counter value.
@@ -112,12 +135,14 @@ pub(crate) struct PrefixPair(pub u128);
 
 impl Key for One {
     const KEY_FIELDS: u32 = 1;
+    int_key_bytes!(u32);
     fn sort_value(&self, _: u32) -> u64 {
         self.0 as u64
     }
 }
 impl Key for AddrPair {
     const KEY_FIELDS: u32 = 2;
+    int_key_bytes!(u64);
     fn sort_value(&self, f: u32) -> u64 {
         if f == 1 {
             self.0 >> 32
@@ -128,6 +153,7 @@ impl Key for AddrPair {
 }
 impl Key for Pair16 {
     const KEY_FIELDS: u32 = 2;
+    int_key_bytes!(u32);
     fn sort_value(&self, f: u32) -> u64 {
         if f == 1 {
             (self.0 >> 16) as u64
@@ -138,6 +164,7 @@ impl Key for Pair16 {
 }
 impl Key for Prefix {
     const KEY_FIELDS: u32 = 1;
+    int_key_bytes!(u64);
     /// Sorts on the address only (flow-tools compares 32 bits).
     fn sort_value(&self, _: u32) -> u64 {
         self.0 >> 8
@@ -145,6 +172,7 @@ impl Key for Prefix {
 }
 impl Key for PrefixPair {
     const KEY_FIELDS: u32 = 2;
+    int_key_bytes!(u128);
     fn sort_value(&self, f: u32) -> u64 {
         if f == 1 {
             ((self.0 >> 72) & 0xFFFF_FFFF) as u64
@@ -189,7 +217,7 @@ pub(crate) struct Entry {
 
 /// Shards per table, chosen by bits of a key's hash that the shard's own
 /// map uses for neither its bucket index (low bits) nor its tags (top 7).
-const SHARDS: usize = 64;
+pub(super) const SHARDS: usize = 64;
 
 /// A mergeable table of keys, split into [`SHARDS`] maps by key hash.
 ///
@@ -199,9 +227,14 @@ const SHARDS: usize = 64;
 /// writing turns one shard at a time into a sorted row list and merges the
 /// 64 lists ([`Ordered`]), so the peak stays near one table instead of the
 /// two partial tables, the merged one and a row list of a plain map.
+///
+/// With a memory limit ([`Table::spill`]), a table that outgrows it writes
+/// its rows to a temporary file and starts again empty; the report is then
+/// finished from the file ([`super::spill`]).
 #[derive(Clone, Debug)]
 pub(crate) struct Table<K: Key> {
-    shards: Vec<HashMap<K, Entry, MulBuild>>,
+    pub(super) shards: Vec<HashMap<K, Entry, MulBuild>>,
+    pub(super) spill: Option<Spill>,
 }
 
 impl<K: Key> Default for Table<K> {
@@ -210,15 +243,31 @@ impl<K: Key> Default for Table<K> {
             shards: (0..SHARDS)
                 .map(|_| HashMap::with_hasher(MulBuild::default()))
                 .collect(),
+            spill: None,
         }
     }
 }
 
+/// Why a table's rows could not be put in order.
+#[derive(Debug)]
+pub(crate) enum OrderError {
+    /// `-s`/`-S` named a field the report does not have (the sort order).
+    BadField(i32),
+    /// Reading or writing the spill file failed.
+    Io(io::Error),
+}
+
 impl<K: Key> Table<K> {
+    /// The key's hash (the same one the shard maps use).
+    #[inline]
+    pub(super) fn hash_of(key: &K) -> u64 {
+        use std::hash::BuildHasher;
+        MulBuild::default().hash_one(key)
+    }
+
     #[inline]
     fn shard_of(key: &K) -> usize {
-        use std::hash::BuildHasher;
-        (MulBuild::default().hash_one(key) >> 40) as usize % SHARDS
+        (Self::hash_of(key) >> 40) as usize % SHARDS
     }
 
     /// Counts `r` under `key`; `seq` is the record's position in the
@@ -237,9 +286,21 @@ impl<K: Key> Table<K> {
     }
 
     /// Folds `later` into this table, the shards on all cores (the last
-    /// merge of a scan joins two tables of millions of keys).
-    fn merge(&mut self, later: Table<K>) {
+    /// merge of a scan joins two tables of millions of keys). If either
+    /// has spilled, both spill what they hold and the result is their
+    /// spilled runs together.
+    fn merge(&mut self, mut later: Table<K>) {
         use rayon::prelude::*;
+        if self.has_spilled() || later.has_spilled() {
+            let all_out = self.spill_all() & later.spill_all();
+            if let (Some(mine), Some(theirs)) = (&mut self.spill, later.spill.take()) {
+                mine.absorb::<K>(theirs);
+            }
+            if all_out {
+                return;
+            }
+            // A spill that failed left rows in memory: merge those below.
+        }
         self.shards
             .par_iter_mut()
             .zip(later.shards.into_par_iter())
@@ -248,17 +309,12 @@ impl<K: Key> Table<K> {
                     std::mem::swap(mine, &mut theirs);
                 }
                 for (k, e) in theirs {
-                    let m = mine.entry(k).or_insert(Entry {
-                        first: e.first,
-                        c: Counters::default(),
-                    });
-                    m.first = m.first.min(e.first);
-                    m.c.add(&e.c);
+                    merge_entry(mine, k, &e);
                 }
             });
     }
 
-    /// Number of distinct keys.
+    /// Number of distinct keys (in memory; see [`Table::has_spilled`]).
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(HashMap::len).sum()
     }
@@ -267,23 +323,40 @@ impl<K: Key> Table<K> {
     /// The table is left as it was (see [`Table::into_ordered`]).
     #[cfg(test)]
     pub(crate) fn ordered(&self, sort_order: i32) -> Result<Vec<(K, Entry)>, i32> {
-        Ok(self.clone().into_ordered(sort_order)?.collect())
+        match self.clone().into_ordered(sort_order, &SeqSpace::new(1)) {
+            Ok(mut o) => {
+                let rows: Vec<_> = o.by_ref().collect();
+                assert!(o.take_error().is_none());
+                Ok(rows)
+            }
+            Err(OrderError::BadField(so)) => Err(so),
+            Err(OrderError::Io(e)) => panic!("{e}"),
+        }
     }
 
     /// The rows in report order (flow-tools' traversal order, then for a
     /// sort a stable ascending sort on the field, reversed for `-S`), or
-    /// `Err(sort_order)` for an invalid field. Each row's `first` is
-    /// replaced by its traversal rank.
+    /// the error. Each row's `first` is replaced by its traversal rank.
+    /// `seqs` describes the sequence numbers the table was fed (needed
+    /// only if it spilled).
     ///
     /// The stable sort is done as an unstable sort on (value, traversal
     /// rank), which gives the same order without a scratch copy: each
     /// shard becomes a row list sorted by first appearance (its map freed
     /// at once), a 64-way merge numbers the keys in traversal order, each
     /// list is sorted by (value, rank), and [`Ordered`] merges the lists.
-    pub(crate) fn into_ordered(self, sort_order: i32) -> Result<Ordered<K>, i32> {
+    pub(crate) fn into_ordered(
+        self,
+        sort_order: i32,
+        seqs: &SeqSpace,
+    ) -> Result<Ordered<K>, OrderError> {
         let field = sort_order.unsigned_abs();
         if field > K::KEY_FIELDS + 4 {
-            return Err(sort_order);
+            return Err(OrderError::BadField(sort_order));
+        }
+        let descending = sort_order > 0;
+        if self.has_spilled() {
+            return spill::external_order(self, field, descending, seqs).map_err(OrderError::Io);
         }
         use rayon::prelude::*;
         let n = self.len();
@@ -307,16 +380,34 @@ impl<K: Key> Table<K> {
             },
         );
         let key = move |row: &(K, Entry)| sort_key(field, K::KEY_FIELDS, row);
-        shards
-            .par_iter_mut()
-            .for_each(|sh| sh.sort_unstable_by_key(key));
-        Ok(Ordered::new(shards, field, sort_order > 0))
+        shards.par_iter_mut().for_each(|sh| {
+            sh.sort_unstable_by_key(key);
+            if descending {
+                sh.reverse();
+            }
+        });
+        let runs = shards
+            .into_iter()
+            .map(|rows| Run::Mem(rows.into_iter()))
+            .collect();
+        Ok(Ordered::new(runs, field, descending, n))
     }
+}
+
+/// Adds `e` (counters and first appearance) to `key`'s entry in `map`.
+#[inline]
+pub(super) fn merge_entry<K: Key>(map: &mut HashMap<K, Entry, MulBuild>, key: K, e: &Entry) {
+    let m = map.entry(key).or_insert(Entry {
+        first: e.first,
+        c: Counters::default(),
+    });
+    m.first = m.first.min(e.first);
+    m.c.add(&e.c);
 }
 
 /// The sort key of a row for sort field `field` (0: traversal order only).
 #[inline]
-fn sort_key<K: Key>(field: u32, key_fields: u32, (k, e): &(K, Entry)) -> (u64, u64) {
+pub(super) fn sort_key<K: Key>(field: u32, key_fields: u32, (k, e): &(K, Entry)) -> (u64, u64) {
     let v = if field == 0 {
         0
     } else if field <= key_fields {
@@ -335,7 +426,7 @@ fn sort_key<K: Key>(field: u32, key_fields: u32, (k, e): &(K, Entry)) -> (u64, u
 /// flow-tools' traversal position of the key that appeared `p`-th of `n`:
 /// keys are stored in chunks of [`CHUNK_ENTRIES`] and the newest chunk is
 /// walked first, each chunk in insertion order.
-fn traversal_rank(p: usize, n: usize) -> u64 {
+pub(super) fn traversal_rank(p: usize, n: usize) -> u64 {
     if n <= CHUNK_ENTRIES {
         return p as u64;
     }
@@ -373,55 +464,114 @@ fn for_each_merged<K>(
     }
 }
 
-/// A shard's next row in [`Ordered`]'s heap: the ascending key (reversed,
-/// so the max-heap yields the smallest), the descending key, the shard.
-type HeapItem = (Reverse<(u64, u64)>, (u64, u64), usize);
-
-/// The rows of a [`Table`] in report order: a merge of its shards, each
-/// sorted by [`sort_key`].
-pub(crate) struct Ordered<K> {
-    shards: Vec<Vec<(K, Entry)>>,
-    /// Ascending: (key, shard) of each shard's next row, smallest first.
-    /// Descending: shards are walked from their ends, largest first.
-    heap: BinaryHeap<HeapItem>,
-    next: Vec<usize>,
-    field: u32,
-    descending: bool,
+/// One sorted list of rows that [`Ordered`] merges: in memory, or a run
+/// of a spill file.
+pub(super) enum Run<K> {
+    Mem(std::vec::IntoIter<(K, Entry)>),
+    File(FileRun<K>),
 }
 
-impl<K: Key> Ordered<K> {
-    fn new(shards: Vec<Vec<(K, Entry)>>, field: u32, descending: bool) -> Self {
-        let mut o = Ordered {
-            next: shards
-                .iter()
-                .map(|s| if descending { s.len() } else { 0 })
-                .collect(),
-            heap: BinaryHeap::with_capacity(shards.len()),
-            shards,
-            field,
-            descending,
-        };
-        for i in 0..o.shards.len() {
-            o.push_next(i);
+impl<K: Key> Run<K> {
+    fn next_row(&mut self) -> io::Result<Option<(K, Entry)>> {
+        match self {
+            Run::Mem(it) => Ok(it.next()),
+            Run::File(f) => f.next_row(),
         }
-        o
+    }
+}
+
+/// A run's next row in [`Merge`]'s max-heap: its [`heap_key`] and the run.
+type HeapItem = (u128, usize);
+
+/// [`sort_key`] as one integer, bit-inverted when ascending so that the
+/// max-heap gives the smallest first.
+#[inline]
+fn heap_key<K: Key>(field: u32, descending: bool, row: &(K, Entry)) -> u128 {
+    let (v, t) = sort_key(field, K::KEY_FIELDS, row);
+    let k = (v as u128) << 64 | t as u128;
+    if descending {
+        k
+    } else {
+        !k
+    }
+}
+
+/// The rows of a [`Table`] in report order: a merge of runs, each in
+/// report order already (ascending by [`sort_key`], or descending for
+/// `-S`). A big merge runs on a thread of its own and hands over rows a
+/// batch at a time, so it overlaps with the formatting of the rows.
+pub(crate) struct Ordered<K> {
+    source: Source<K>,
+    error: Option<io::Error>,
+}
+
+/// Where [`Ordered`] takes its rows from.
+enum Source<K> {
+    Here(Merge<K>),
+    Behind {
+        rx: std::sync::mpsc::Receiver<io::Result<Vec<(K, Entry)>>>,
+        batch: std::vec::IntoIter<(K, Entry)>,
+    },
+}
+
+/// Rows per batch a background merge hands over.
+const MERGE_BATCH: usize = 8192;
+
+impl<K: Key> Ordered<K> {
+    /// The merge of `runs` (`rows` rows in all).
+    pub(super) fn new(runs: Vec<Run<K>>, field: u32, descending: bool, rows: usize) -> Self {
+        let merge = Merge::new(runs, field, descending);
+        if rows < 4 * MERGE_BATCH {
+            return Ordered {
+                source: Source::Here(merge),
+                error: None,
+            };
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let spawned = std::thread::Builder::new()
+            .name("report-merge".into())
+            .spawn(move || {
+                let mut merge = merge;
+                loop {
+                    let batch: Vec<_> = merge.by_ref().take(MERGE_BATCH).collect();
+                    let done = batch.len() < MERGE_BATCH;
+                    if tx.send(Ok(batch)).is_err() {
+                        return;
+                    }
+                    if done {
+                        if let Some(e) = merge.take_error() {
+                            let _ = tx.send(Err(e));
+                        }
+                        return;
+                    }
+                }
+            });
+        let source = match spawned {
+            Ok(_) => Source::Behind {
+                rx,
+                batch: Vec::new().into_iter(),
+            },
+            // No thread to be had (the merge went with the closure): an
+            // error, reported after the (then empty) rows.
+            Err(e) => {
+                return Ordered {
+                    source: Source::Here(Merge::new(Vec::new(), field, descending)),
+                    error: Some(e),
+                }
+            }
+        };
+        Ordered {
+            source,
+            error: None,
+        }
     }
 
-    /// Puts shard `i`'s next row (if any) on the heap.
-    fn push_next(&mut self, i: usize) {
-        let at = self.next[i];
-        let row = if self.descending {
-            at.checked_sub(1).and_then(|j| self.shards[i].get(j))
-        } else {
-            self.shards[i].get(at)
-        };
-        if let Some(row) = row {
-            let k = sort_key(self.field, K::KEY_FIELDS, row);
-            if self.descending {
-                self.heap.push((Reverse((0, 0)), k, i));
-            } else {
-                self.heap.push((Reverse(k), (0, 0), i));
-            }
+    /// The read error that cut a spill run short, if there was one (the
+    /// rows given out are then incomplete).
+    pub(crate) fn take_error(&mut self) -> Option<io::Error> {
+        match &mut self.source {
+            Source::Here(m) => self.error.take().or_else(|| m.take_error()),
+            Source::Behind { .. } => self.error.take(),
         }
     }
 }
@@ -429,17 +579,99 @@ impl<K: Key> Ordered<K> {
 impl<K: Key> Iterator for Ordered<K> {
     type Item = (K, Entry);
 
+    #[inline]
     fn next(&mut self) -> Option<(K, Entry)> {
-        let (_, _, i) = self.heap.pop()?;
-        let row = if self.descending {
-            self.next[i] -= 1;
-            self.shards[i][self.next[i]]
-        } else {
-            self.next[i] += 1;
-            self.shards[i][self.next[i] - 1]
+        match &mut self.source {
+            Source::Here(m) => m.next(),
+            Source::Behind { rx, batch } => loop {
+                if let Some(row) = batch.next() {
+                    return Some(row);
+                }
+                match rx.recv() {
+                    Ok(Ok(b)) if !b.is_empty() => *batch = b.into_iter(),
+                    Ok(Ok(_)) | Err(_) => return None,
+                    Ok(Err(e)) => {
+                        self.error.get_or_insert(e);
+                        return None;
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// The heap merge behind [`Ordered`].
+pub(super) struct Merge<K> {
+    runs: Vec<Run<K>>,
+    /// The row each run has ready (its key is on the heap).
+    heads: Vec<Option<(K, Entry)>>,
+    heap: BinaryHeap<HeapItem>,
+    field: u32,
+    descending: bool,
+    /// The first read error of a file run; the merge goes on without it.
+    error: Option<io::Error>,
+}
+
+impl<K: Key> Merge<K> {
+    fn new(runs: Vec<Run<K>>, field: u32, descending: bool) -> Self {
+        let mut o = Merge {
+            heads: (0..runs.len()).map(|_| None).collect(),
+            heap: BinaryHeap::with_capacity(runs.len()),
+            runs,
+            field,
+            descending,
+            error: None,
         };
-        self.push_next(i);
-        Some(row)
+        for i in 0..o.runs.len() {
+            o.pull(i);
+        }
+        o
+    }
+
+    /// Takes run `i`'s next row (if any) as its head.
+    fn pull(&mut self, i: usize) {
+        match self.runs[i].next_row() {
+            Ok(Some(row)) => {
+                let k = heap_key(self.field, self.descending, &row);
+                self.heads[i] = Some(row);
+                self.heap.push((k, i));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+}
+
+impl<K: Key> Iterator for Merge<K> {
+    type Item = (K, Entry);
+
+    fn next(&mut self) -> Option<(K, Entry)> {
+        use std::collections::binary_heap::PeekMut;
+        // The run that gives the next row gets its following row's key in
+        // place at the top of the heap: one sift instead of a pop and a push.
+        let mut top = self.heap.peek_mut()?;
+        let i = top.1;
+        let row = self.heads[i].take();
+        match self.runs[i].next_row() {
+            Ok(Some(next)) => {
+                top.0 = heap_key(self.field, self.descending, &next);
+                self.heads[i] = Some(next);
+            }
+            Ok(None) => {
+                PeekMut::pop(top);
+            }
+            Err(e) => {
+                PeekMut::pop(top);
+                self.error.get_or_insert(e);
+            }
+        }
+        row
     }
 }
 
@@ -507,6 +739,8 @@ pub(crate) struct HashReport {
     tables: Tables,
     pub(crate) total: Counters,
     pub(crate) bogus: u64,
+    /// The sequence numbers seen (for the order of a spilled table).
+    seqs: SeqSpace,
 }
 
 impl HashReport {
@@ -523,6 +757,44 @@ impl HashReport {
             tables,
             total: Counters::default(),
             bogus: 0,
+            // f11 numbers the src and the dst row of each flow.
+            seqs: SeqSpace::new(if kind == HashKind::SrcOrDstAddr { 2 } else { 1 }),
+        }
+    }
+
+    /// Bounds the table's memory: past `bytes` it spills its rows to an
+    /// unnamed temporary file in `dir` (see [`super::spill`]).
+    pub(crate) fn limit_memory(&mut self, bytes: usize, dir: &std::path::Path) {
+        let spill = Some(Spill::new(bytes, dir));
+        match &mut self.tables {
+            Tables::One(t) => t.spill = spill,
+            Tables::AddrPair(t) => t.spill = spill,
+            Tables::Pair16(t) => t.spill = spill,
+            Tables::Prefix(t) => t.spill = spill,
+            Tables::PrefixPair(t) => t.spill = spill,
+        }
+    }
+
+    /// Spills the table if it has outgrown its memory limit.
+    fn check_memory(&mut self) {
+        match &mut self.tables {
+            Tables::One(t) => t.check_memory(),
+            Tables::AddrPair(t) => t.check_memory(),
+            Tables::Pair16(t) => t.check_memory(),
+            Tables::Prefix(t) => t.check_memory(),
+            Tables::PrefixPair(t) => t.check_memory(),
+        }
+    }
+
+    /// Whether part of the table is in its spill file.
+    #[cfg(test)]
+    pub(crate) fn has_spilled(&self) -> bool {
+        match &self.tables {
+            Tables::One(t) => t.has_spilled(),
+            Tables::AddrPair(t) => t.has_spilled(),
+            Tables::Pair16(t) => t.has_spilled(),
+            Tables::Prefix(t) => t.has_spilled(),
+            Tables::PrefixPair(t) => t.has_spilled(),
         }
     }
 
@@ -539,6 +811,12 @@ impl HashReport {
     }
 
     pub(crate) fn add_batch(&mut self, first_index: u64, recs: &[Record]) {
+        self.add_batch_in_memory(first_index, recs);
+        self.seqs.note(first_index, recs.len());
+        self.check_memory();
+    }
+
+    fn add_batch_in_memory(&mut self, first_index: u64, recs: &[Record]) {
         let total = &mut self.total;
         macro_rules! each {
             ($t:expr, $key:expr) => {
@@ -604,6 +882,7 @@ impl HashReport {
     pub(crate) fn merge(&mut self, later: HashReport) {
         self.total.add(&later.total);
         self.bogus += later.bogus;
+        self.seqs.merge(&later.seqs);
         match (&mut self.tables, later.tables) {
             (Tables::One(a), Tables::One(b)) => a.merge(b),
             (Tables::AddrPair(a), Tables::AddrPair(b)) => a.merge(b),
@@ -633,12 +912,13 @@ impl HashReport {
         err: &mut dyn Write,
     ) -> io::Result<()> {
         let so = cfg.sort_order();
+        let q = &self.seqs;
         let rows = match self.tables {
-            Tables::One(t) => t.into_ordered(so).map(Rows::One),
-            Tables::AddrPair(t) => t.into_ordered(so).map(Rows::AddrPair),
-            Tables::Pair16(t) => t.into_ordered(so).map(Rows::Pair16),
-            Tables::Prefix(t) => t.into_ordered(so).map(Rows::Prefix),
-            Tables::PrefixPair(t) => t.into_ordered(so).map(Rows::PrefixPair),
+            Tables::One(t) => t.into_ordered(so, q).map(Rows::One),
+            Tables::AddrPair(t) => t.into_ordered(so, q).map(Rows::AddrPair),
+            Tables::Pair16(t) => t.into_ordered(so, q).map(Rows::Pair16),
+            Tables::Prefix(t) => t.into_ordered(so, q).map(Rows::Prefix),
+            Tables::PrefixPair(t) => t.into_ordered(so, q).map(Rows::PrefixPair),
         };
         write_rows(self.kind, &self.total, rows, cfg, out, err)
     }
@@ -653,21 +933,51 @@ enum Rows {
     PrefixPair(Ordered<PrefixPair>),
 }
 
+impl Rows {
+    /// The read error that cut the rows short, if any.
+    fn take_error(&mut self) -> Option<io::Error> {
+        match self {
+            Rows::One(o) => o.take_error(),
+            Rows::AddrPair(o) => o.take_error(),
+            Rows::Pair16(o) => o.take_error(),
+            Rows::Prefix(o) => o.take_error(),
+            Rows::PrefixPair(o) => o.take_error(),
+        }
+    }
+}
+
 /// The body of a hash report: column header and one line per row, or the
-/// `can't sort` complaint when `rows` is `Err(sort_order)`.
+/// `can't sort` complaint for a bad sort field. A spill file that cannot
+/// be written or read is an error (the report would be wrong).
 fn write_rows(
     kind: HashKind,
     total: &Counters,
-    rows: Result<Rows, i32>,
+    rows: Result<Rows, OrderError>,
     cfg: &StatConfig,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
     let cc = cfg.comment_char as char;
-    let rows = match rows {
+    let mut rows = match rows {
         Ok(r) => r,
-        Err(so) => return writeln!(err, "{cc} can't sort on field {so}."),
+        Err(OrderError::BadField(so)) => return writeln!(err, "{cc} can't sort on field {so}."),
+        Err(OrderError::Io(e)) => return Err(spill::context(e)),
     };
+    write_body(kind, total, &mut rows, cfg, out)?;
+    match rows.take_error() {
+        Some(e) => Err(spill::context(e)),
+        None => Ok(()),
+    }
+}
+
+/// The column header and the rows of [`write_rows`].
+fn write_body(
+    kind: HashKind,
+    total: &Counters,
+    rows: &mut Rows,
+    cfg: &StatConfig,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut s = String::with_capacity(256);
     match rows {
         Rows::One(rows) => {
@@ -1078,6 +1388,108 @@ mod tests {
                 "units out of order, sort {so}"
             );
         }
+    }
+
+    /// Every row of a report, in report order, through the writer's path.
+    fn report_rows(h: HashReport, so: i32) -> Vec<(u64, u64, Counters)> {
+        let q = h.seqs.clone();
+        macro_rules! rows {
+            ($t:expr) => {{
+                let mut o = $t
+                    .into_ordered(so, &q)
+                    .map_err(|e| format!("{e:?}"))
+                    .unwrap();
+                let v: Vec<_> = o
+                    .by_ref()
+                    .map(|(k, e)| (k.sort_value(1), k.sort_value(2), e.c))
+                    .collect();
+                assert!(o.take_error().is_none());
+                v
+            }};
+        }
+        match h.tables {
+            Tables::One(t) => rows!(t),
+            Tables::AddrPair(t) => rows!(t),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_table_past_its_memory_limit_spills_and_prints_the_same_rows() {
+        let recs = {
+            let mut x = 0x9E37_79B9_7F4A_7C15u64;
+            (0..250_000u32)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let mut r = rec(
+                        (x % 60_000) as u32,
+                        (x >> 20) as u32 % 4,
+                        (x >> 40) as u32 % 5,
+                    );
+                    r.packets = (x >> 50) as u32 % 3 + 1;
+                    r
+                })
+                .collect::<Vec<_>>()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for kind in [
+            HashKind::SrcDstAddr,
+            HashKind::SrcOrDstAddr,
+            HashKind::SrcAddr,
+        ] {
+            let mut plain = HashReport::new(kind);
+            plain.add_batch(0, &recs);
+            // Two workers with 256 KiB each, fed 10k-record units (unit
+            // numbers in the high bits, as a scan numbers them) out of
+            // order, then merged.
+            // Copies of one report share a spill file (as a scan's workers
+            // do); separately made ones have a file each.
+            let limited = || {
+                let mut h = HashReport::new(kind);
+                h.limit_memory(256 << 10, dir.path());
+                h
+            };
+            let mut parts = if kind == HashKind::SrcDstAddr {
+                let proto = limited();
+                vec![proto.clone(), proto]
+            } else {
+                vec![limited(), limited()]
+            };
+            for (u, c) in recs.chunks(10_000).enumerate().rev() {
+                parts[u % 2].add_batch((u as u64) << 32, c);
+            }
+            assert!(parts.iter().all(HashReport::has_spilled), "{kind:?}");
+            let later = parts.pop().unwrap();
+            let mut spilled = parts.pop().unwrap();
+            spilled.merge(later);
+            assert_eq!(spilled.total, plain.total);
+            for so in [0i32, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6] {
+                if kind != HashKind::SrcDstAddr && so.abs() == 6 {
+                    continue;
+                }
+                let want = report_rows(plain.clone(), so);
+
+                assert!(want.len() > 2 * CHUNK_ENTRIES || kind != HashKind::SrcDstAddr);
+                assert!(
+                    report_rows(spilled.clone(), so) == want,
+                    "{kind:?} sort {so}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_spill_directory_that_cannot_be_written_keeps_the_table_in_memory() {
+        let mut plain = HashReport::new(HashKind::SrcDstAddr);
+        let mut h = HashReport::new(HashKind::SrcDstAddr);
+        h.limit_memory(4096, std::path::Path::new("/nonexistent/spill"));
+        let recs: Vec<Record> = (0..20_000u32).map(|i| rec(i, i / 3, i)).collect();
+        plain.add_batch(0, &recs);
+        h.add_batch(0, &recs);
+        assert!(!h.has_spilled());
+        assert!(report_rows(h, 2) == report_rows(plain, 2));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod array;
 mod cfmt;
 mod hash;
 mod misc;
+mod spill;
 mod summary;
 
 use std::ffi::OsString;
@@ -40,6 +41,7 @@ use formats::Record;
 use crate::input::{RecordSource, BATCH};
 
 pub use hash::{MulBuild, MulHasher};
+pub use spill::DEFAULT_LIMIT as DEFAULT_MEMORY;
 
 /// Number of formats (valid `-f` values are `0..FORMATS`).
 pub const FORMATS: u32 = 33;
@@ -129,6 +131,11 @@ pub struct StatConfig {
     /// Where the symbol files are; `None`: `$FLOWTOOLS_SYMDIR`, then the
     /// built-in tables.
     pub sym_dir: Option<PathBuf>,
+    /// Bytes a hash report's table may hold before it spills to a
+    /// temporary file (0: no limit); see [`Report::limit_memory`].
+    pub memory: usize,
+    /// Where spill files go; `None`: `$TMPDIR`, else `/tmp`.
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl StatConfig {
@@ -146,6 +153,8 @@ impl StatConfig {
             comment_char: b'#',
             args: Vec::new(),
             sym_dir: None,
+            memory: DEFAULT_MEMORY,
+            temp_dir: None,
         }
     }
 
@@ -299,10 +308,12 @@ pub fn new_report(cfg: &StatConfig) -> Result<Report, StatError> {
         30..=32 => Body::MissingField,
         n => return Err(StatError::NoSuchFormat(n as i64)),
     };
-    Ok(Report {
+    let mut report = Report {
         format: cfg.format,
         body,
-    })
+    };
+    report.limit_memory(cfg, 1);
+    Ok(report)
 }
 
 impl Report {
@@ -342,6 +353,19 @@ impl Report {
             (Body::NotImplemented, Body::NotImplemented)
             | (Body::MissingField, Body::MissingField) => {}
             _ => debug_assert!(false, "merging reports of different formats"),
+        }
+    }
+
+    /// Bounds a hash report's table to `cfg.memory / workers` bytes (each
+    /// of `workers` accumulators gets an equal share; 0 = no limit): past
+    /// it, the table spills to an unnamed file in `cfg.temp_dir` and the
+    /// report is finished from there, with the same bytes out.
+    pub fn limit_memory(&mut self, cfg: &StatConfig, workers: usize) {
+        if let Body::Hash(h) = &mut self.body {
+            if cfg.memory > 0 {
+                let dir = cfg.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+                h.limit_memory(cfg.memory / workers.max(1), &dir);
+            }
         }
     }
 

@@ -67,6 +67,12 @@ pub fn getopt_complaint(e: &clap::Error) -> String {
             format!("option requires an argument -- '{opt}'")
         }
         ErrorKind::InvalidUtf8 => "invalid argument encoding".to_string(),
+        // A long option of ours with a value it cannot take: clap's words.
+        ErrorKind::ValueValidation => {
+            let msg = e.to_string();
+            let line = msg.lines().next().unwrap_or_default();
+            line.trim_start_matches("error: ").to_string()
+        }
         _ if arg.starts_with("--") => format!("unrecognized option '{arg}'"),
         _ if arg.is_empty() => "invalid option".to_string(),
         _ => format!("invalid option -- '{opt}'"),
