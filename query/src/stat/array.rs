@@ -82,12 +82,13 @@ impl ArrayKey {
     }
 }
 
-/// Counters per key value plus the report totals.
+/// Counters per key value. The report totals are their sum (every counted
+/// flow lands in a row; f7's two rows per flow are its two totals), so
+/// they are added up once at the end instead of per flow.
 #[derive(Clone, Debug)]
 pub(crate) struct ArrayTable {
     key: ArrayKey,
     rows: Box<[Counters]>,
-    total: Counters,
 }
 
 #[inline]
@@ -100,19 +101,16 @@ impl ArrayTable {
         ArrayTable {
             key,
             rows: vec![Counters::default(); key.size()].into_boxed_slice(),
-            total: Counters::default(),
         }
     }
 
     /// Adds a batch (array reports need no sequence numbers).
     pub(crate) fn add_batch(&mut self, recs: &[Record]) {
         let rows = &mut self.rows[..];
-        let total = &mut self.total;
         macro_rules! each {
             ($filter:expr, $idx:expr) => {
                 for r in recs {
                     if $filter(r) {
-                        total.add_record(r);
                         rows[$idx(r) as usize].add_record(r);
                     }
                 }
@@ -124,8 +122,6 @@ impl ArrayTable {
             ArrayKey::SrcPort => each!(is_tcp_udp, |r: &Record| r.src_port),
             ArrayKey::BothPorts => {
                 for r in recs.iter().filter(|r| is_tcp_udp(r)) {
-                    total.add_record(r);
-                    total.add_record(r);
                     rows[r.src_port as usize].add_record(r);
                     rows[r.dst_port as usize].add_record(r);
                 }
@@ -141,12 +137,20 @@ impl ArrayTable {
         }
     }
 
+    /// The report totals: the sum of the rows.
+    pub(crate) fn total(&self) -> Counters {
+        let mut t = Counters::default();
+        for r in self.rows.iter() {
+            t.add(r);
+        }
+        t
+    }
+
     /// Adds the counters of `later` (same key kind) to these.
     pub(crate) fn merge(&mut self, later: &ArrayTable) {
         for (a, b) in self.rows.iter_mut().zip(later.rows.iter()) {
             a.add(b);
         }
-        self.total.add(&later.total);
     }
 
     /// The printed keys in report order, or `Err(sort_order)` for a field
@@ -207,7 +211,7 @@ impl ArrayTable {
         s.push('\n');
         out.write_all(s.as_bytes())?;
 
-        let total = &self.total;
+        let total = &self.total();
         let mut sub = Counters::default();
         let plines = keys.len();
         for (x, &k) in keys.iter().enumerate() {
@@ -333,14 +337,14 @@ mod tests {
             ArrayKey::BothPorts,
             &[rec(6, 1000, 80, 10), rec(1, 0, 0, 10)],
         );
-        assert_eq!(t.total.flows, 2);
-        assert_eq!(t.total.octets, 20);
+        assert_eq!(t.total().flows, 2);
+        assert_eq!(t.total().octets, 20);
         assert_eq!(t.ordered_keys(0).unwrap(), vec![1000, 80]);
         let t = table(
             ArrayKey::Protocol,
             &[rec(6, 1000, 80, 10), rec(1, 0, 0, 10)],
         );
-        assert_eq!(t.total.flows, 2);
+        assert_eq!(t.total().flows, 2);
         assert_eq!(t.ordered_keys(0).unwrap(), vec![6, 1]);
     }
 
@@ -351,6 +355,6 @@ mod tests {
         a.merge(&b);
         assert_eq!(a.rows[7].octets, 7);
         assert_eq!(a.rows[7].flows, 2);
-        assert_eq!(a.total.flows, 3);
+        assert_eq!(a.total().flows, 3);
     }
 }
