@@ -285,7 +285,16 @@ pub(crate) struct Encoder {
     cols: Vec<u32>,
     raw: Vec<u8>,
     frame: Vec<u8>,
+    /// Streams that zstd could not shrink in the last block they were
+    /// tried in: stored raw without trying, except every
+    /// [`RETRY_RAW_EVERY`]th block (high-entropy planes, such as the low
+    /// byte of octets, stay that way; trying costs as much as compressing).
+    raw_last: [bool; NSTREAMS],
+    blocks: u32,
 }
+
+/// How often (in blocks) a stream stored raw is tried with zstd again.
+const RETRY_RAW_EVERY: u32 = 8;
 
 impl Encoder {
     /// An encoder compressing at zstd `level` (validated by the writer).
@@ -322,6 +331,8 @@ impl Encoder {
             cols: Vec::new(),
             raw: Vec::new(),
             frame: Vec::new(),
+            raw_last: [false; NSTREAMS],
+            blocks: 0,
         })
     }
 
@@ -497,6 +508,8 @@ impl Encoder {
         // Stream directory, then the streams.
         let mut dir = Vec::with_capacity(NSTREAMS * 6);
         self.frame.clear();
+        let retry = self.blocks % RETRY_RAW_EVERY == 0;
+        self.blocks = self.blocks.wrapping_add(1);
         let mut start = 0;
         for s in 0..NSTREAMS {
             let len = if s == 0 { table_len } else { n };
@@ -506,6 +519,9 @@ impl Encoder {
             let mode = if is_constant(data) {
                 self.frame.push(data[0]);
                 MODE_CONST
+            } else if self.raw_last[s] && !retry {
+                self.frame.extend_from_slice(data);
+                MODE_RAW
             } else {
                 // Compress straight into the spare capacity (no zero fill).
                 self.frame.reserve(zstd::zstd_safe::compress_bound(len));
@@ -517,7 +533,8 @@ impl Encoder {
                         zstd::zstd_safe::get_error_name(code)
                     ))
                 })?;
-                if clen < len - len / 16 {
+                self.raw_last[s] = clen >= len - len / 16;
+                if !self.raw_last[s] {
                     self.frame.truncate(at + clen);
                     MODE_ZSTD
                 } else {
@@ -909,4 +926,62 @@ pub(crate) fn decode(
     // return, which leaves the length untouched.
     unsafe { out.set_len(new_len) };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The storage mode of every stream of an encoded block.
+    fn modes(enc: &mut Encoder, rs: &[Record]) -> Vec<u8> {
+        let mut out = Vec::new();
+        enc.encode(rs, &mut out).unwrap();
+        let mut pos = 0;
+        (0..NSTREAMS)
+            .map(|_| {
+                let mode = out[pos];
+                pos += 1;
+                get_varint(&out, &mut pos).unwrap();
+                mode
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_plane_stored_raw_is_tried_again_every_few_blocks() {
+        // The low byte of octets: stream 1 + 28 (after the table stream and
+        // the planes of t0, t1, t2, src, dst, both ports and packets).
+        const OCTETS_LOW: usize = 29;
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rs: Vec<Record> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                Record {
+                    octets: x as u32,
+                    packets: (x >> 40) as u32 % 7,
+                    ..Record::default()
+                }
+            })
+            .collect();
+        let mut enc = Encoder::new(1).unwrap();
+        assert_eq!(modes(&mut enc, &rs)[OCTETS_LOW], MODE_RAW);
+        // Now three values: zstd would shrink it, but it is only tried
+        // again at the next retry block.
+        for r in &mut rs {
+            r.octets = 40 + r.packets % 3;
+        }
+        let mut raw_blocks = 0;
+        loop {
+            match modes(&mut enc, &rs)[OCTETS_LOW] {
+                MODE_RAW => raw_blocks += 1,
+                MODE_ZSTD => break,
+                m => panic!("mode {m}"),
+            }
+            assert!(raw_blocks < RETRY_RAW_EVERY, "never tried again");
+        }
+        assert_eq!(raw_blocks, RETRY_RAW_EVERY - 1);
+        assert_eq!(modes(&mut enc, &rs)[OCTETS_LOW], MODE_ZSTD);
+    }
 }
