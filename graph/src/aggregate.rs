@@ -241,6 +241,7 @@ impl Source {
                     &prepared.inputs,
                     prepared.window,
                     &|batch: &mut Vec<Record>| sel.retain(batch),
+                    formats::native::Fields::ALL,
                     *threads,
                     input::MergeOrder::Input,
                     init,

@@ -192,6 +192,7 @@ pub fn flow_stat_totals(
         &prepared.inputs,
         prepared.window,
         &|b: &mut Vec<Record>| sel.retain(b),
+        formats::native::Fields::ALL,
         1,
         query::input::MergeOrder::Input,
         || proto.clone(),

@@ -407,6 +407,10 @@ pub enum MergeOrder {
 /// `keep` retains (a batch filter, e.g. [`crate::select::Selection::retain`]), decoding native blocks (and whole ft files) in parallel
 /// on `threads` workers (0 = all cores).
 ///
+/// Native blocks decode only the columns of `fields`, which must cover
+/// every field `keep` and `fold` read (the time fields that a closed
+/// `window` reads are added here); other fields are unspecified.
+///
 /// `fold(acc, base, records)` sees the records of one unit in input order;
 /// `base` is `(unit << 32) | position`, strictly increasing in input order,
 /// so reports that need first-seen order can keep the smallest index of a
@@ -418,6 +422,7 @@ pub fn scan<A, I, F, M>(
     inputs: &[Input],
     window: Window,
     keep: &(dyn Fn(&mut Vec<Record>) + Sync),
+    fields: formats::native::Fields,
     threads: usize,
     order: MergeOrder,
     init: I,
@@ -431,6 +436,11 @@ where
     M: Fn(&mut A, A) + Sync + Send,
 {
     use rayon::prelude::*;
+    let fields = if window.is_open() {
+        fields
+    } else {
+        fields | formats::native::Fields::TIMES
+    };
     let mut units = Vec::new();
     for (i, inp) in inputs.iter().enumerate() {
         if !window.may_hold_file(&inp.header) {
@@ -467,7 +477,7 @@ where
             Unit::Block(i, b) => {
                 let nf = inputs[*i].native.as_ref().expect("native unit");
                 buf.clear();
-                let decoded = nf.decode_block(b, buf);
+                let decoded = nf.decode_block_fields(b, buf, fields);
                 release_block(nf.bytes(), b);
                 if let Err(e) = decoded {
                     crate::cli::warn(format!("{}: {e}; skipping this block", inputs[*i].display));

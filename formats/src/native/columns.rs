@@ -42,6 +42,54 @@ const COLUMNS: [(&str, usize); 11] = [
     ("lag", 4),
 ];
 
+/// A set of record fields to decode (a projection): the per-record columns
+/// that carry them. Decoding skips the planes of the other columns
+/// (neither decompressed nor combined), and the fields only they carry
+/// hold unspecified values in the records it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fields(u16);
+
+impl Fields {
+    /// Every field.
+    pub const ALL: Fields = Fields((1 << COLUMNS.len()) - 1);
+    /// Export time, exporter, engine (the datagram tuple of each record).
+    pub const EXPORT: Fields = Fields(1 << 0);
+    /// Next hop, interfaces, masks, AS numbers.
+    pub const PATH: Fields = Fields(1 << 1);
+    /// Protocol, ToS, TCP flags.
+    pub const KIND: Fields = Fields(1 << 2);
+    /// Source address.
+    pub const SRC_ADDR: Fields = Fields(1 << 3);
+    /// Destination address.
+    pub const DST_ADDR: Fields = Fields(1 << 4);
+    /// Source and destination ports.
+    pub const PORTS: Fields = Fields(1 << 5 | 1 << 6 | 1 << 2);
+    /// Packets.
+    pub const PACKETS: Fields = Fields(1 << 7);
+    /// Octets.
+    pub const OCTETS: Fields = Fields(1 << 8);
+    /// `last - first` (the duration), not the two times themselves.
+    pub const DURATION: Fields = Fields(1 << 9);
+    /// First and last switched times (with what they are relative to).
+    pub const TIMES: Fields = Fields(1 << 0 | 1 << 9 | 1 << 10);
+
+    /// Whether every field of `other` is in this set.
+    pub fn contains(self, other: Fields) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    fn has_column(self, c: usize) -> bool {
+        self.0 >> c & 1 == 1
+    }
+}
+
+impl std::ops::BitOr for Fields {
+    type Output = Fields;
+    fn bitor(self, o: Fields) -> Fields {
+        Fields(self.0 | o.0)
+    }
+}
+
 /// Number of per-record byte planes.
 pub(crate) const NPLANES: usize = 40;
 
@@ -675,7 +723,8 @@ fn plane_val(b: &[u8], at: usize, k: usize, i: usize, w: usize) -> u32 {
 }
 
 /// Decompresses and decodes the payload of the block at `offset` (already
-/// checksummed), appending its `n` records to `out`.
+/// checksummed), appending its `n` records to `out`; only the columns of
+/// `fields` are decoded.
 pub(crate) fn decode(
     payload: &[u8],
     offset: u64,
@@ -683,6 +732,7 @@ pub(crate) fn decode(
     raw_len: usize,
     scratch: &mut Scratch,
     out: &mut Vec<Record>,
+    fields: Fields,
 ) -> Result<(), NativeError> {
     let malformed = |what| NativeError::Malformed { what, offset };
     let planes_len = n * NPLANES;
@@ -705,6 +755,14 @@ pub(crate) fn decode(
         return Err(malformed("stream directory (lengths do not add up)"));
     }
 
+    // Which column each plane stream belongs to.
+    let mut stream_col = [0usize; NSTREAMS];
+    let mut s = 1;
+    for (c, &(_, w)) in COLUMNS.iter().enumerate() {
+        stream_col[s..s + w].fill(c);
+        s += w;
+    }
+
     // Streams into one raw buffer.
     let raw = &mut scratch.raw;
     if raw.len() < raw_len {
@@ -717,6 +775,9 @@ pub(crate) fn decode(
         pos += len;
         let slot = &mut raw[at..at + slot_len];
         at += slot_len;
+        if s > 0 && !fields.has_column(stream_col[s]) {
+            continue;
+        }
         match mode {
             MODE_RAW if len == slot_len => slot.copy_from_slice(src),
             MODE_CONST if len == 1 => slot.fill(src[0]),
@@ -770,9 +831,15 @@ pub(crate) fn decode(
         col(k0, 1),
         col(k0, 1),
     );
+    // A table whose column is not asked for is one default entry: the
+    // skipped column's indexes are all zero.
+    let skip = |c: usize| !fields.has_column(c);
     scratch.t0.clear();
     let mut prev = D0::default();
-    for i in 0..k0 {
+    if skip(0) {
+        scratch.t0.push(prev);
+    }
+    for i in (0..k0).take_while(|_| !skip(0)) {
         let d = D0 {
             secs: prev.secs.wrapping_add(plane_val(tables, c_secs, k0, i, 4)),
             nsecs: prev
@@ -796,29 +863,45 @@ pub(crate) fn decode(
         col(k1, 2),
     );
     scratch.t1.clear();
-    scratch.t1.extend((0..k1).map(|i| D1 {
-        next_hop: plane_val(tables, c_nh, k1, i, 4),
-        input_if: plane_val(tables, c_in, k1, i, 2) as u16,
-        output_if: plane_val(tables, c_out, k1, i, 2) as u16,
-        src_mask: tables[c_sm + i],
-        dst_mask: tables[c_dm + i],
-        src_as: plane_val(tables, c_sas, k1, i, 2) as u16,
-        dst_as: plane_val(tables, c_das, k1, i, 2) as u16,
-    }));
+    if skip(1) {
+        scratch.t1.push(D1::default());
+    }
+    scratch
+        .t1
+        .extend((0..k1).take_while(|_| !skip(1)).map(|i| D1 {
+            next_hop: plane_val(tables, c_nh, k1, i, 4),
+            input_if: plane_val(tables, c_in, k1, i, 2) as u16,
+            output_if: plane_val(tables, c_out, k1, i, 2) as u16,
+            src_mask: tables[c_sm + i],
+            dst_mask: tables[c_dm + i],
+            src_as: plane_val(tables, c_sas, k1, i, 2) as u16,
+            dst_as: plane_val(tables, c_das, k1, i, 2) as u16,
+        }));
     let c2 = col(k2, 4);
     scratch.t2.clear();
-    scratch.t2.extend((0..k2).map(|i| D2 {
-        protocol: tables[c2 + i],
-        tos: tables[c2 + k2 + i],
-        tcp_flags: tables[c2 + 2 * k2 + i],
-        swapped: tables[c2 + 3 * k2 + i] != 0,
-    }));
+    if skip(2) {
+        scratch.t2.push(D2::default());
+    }
+    scratch
+        .t2
+        .extend((0..k2).take_while(|_| !skip(2)).map(|i| D2 {
+            protocol: tables[c2 + i],
+            tos: tables[c2 + k2 + i],
+            tcp_flags: tables[c2 + 2 * k2 + i],
+            swapped: tables[c2 + 3 * k2 + i] != 0,
+        }));
     let ca = col(ka, 4);
     scratch.addrs.clear();
-    let a = &tables[ca..ca + 4 * ka];
-    let (a0, rest) = a.split_at(ka);
-    let (a1, rest) = rest.split_at(ka);
-    let (a2, a3) = rest.split_at(ka);
+    let ka_used = if skip(3) && skip(4) {
+        scratch.addrs.push(0);
+        0
+    } else {
+        ka
+    };
+    let a = &tables[ca..ca + 4 * ka_used];
+    let (a0, rest) = a.split_at(ka_used);
+    let (a1, rest) = rest.split_at(ka_used);
+    let (a2, a3) = rest.split_at(ka_used);
     let mut acc = 0u32;
     scratch.addrs.extend(
         a0.iter()
@@ -832,8 +915,11 @@ pub(crate) fn decode(
     );
     let cp = col(kp, 2);
     scratch.ports.clear();
+    if skip(5) {
+        scratch.ports.push(0);
+    }
     let mut p = 0u16;
-    for i in 0..kp {
+    for i in (0..kp).take_while(|_| !skip(5)) {
         p = p.wrapping_add(plane_val(tables, cp, kp, i, 2) as u16);
         scratch.ports.push(p);
     }
@@ -856,7 +942,12 @@ pub(crate) fn decode(
         for (c, &(_, w)) in COLUMNS.iter().enumerate() {
             let plane = |k: usize| &planes[(p + k) * n + done..][..len];
             let dst = &mut v[c][..len];
-            if w == 2 {
+            if !fields.has_column(c) {
+                // Zero: the first entry of each table, no time offsets.
+                if chunk_no == 0 {
+                    dst.fill(0);
+                }
+            } else if w == 2 {
                 for ((d, &b0), &b1) in dst.iter_mut().zip(plane(0)).zip(plane(1)) {
                     *d = b0 as u32 | (b1 as u32) << 8;
                 }

@@ -22,7 +22,7 @@ mod reader;
 mod writer;
 
 pub use block::BlockInfo;
-pub use columns::Scratch;
+pub use columns::{Fields, Scratch};
 pub use header::NativeHeader;
 pub use reader::{NativeFile, NativeWarning};
 pub use writer::{NativeWriter, SyncData, WriterOptions};

@@ -7,7 +7,7 @@ use super::block::{
     decode_block_header, BlockInfo, RawBlockHeader, BLOCK_HEADER_LEN, CODEC_ZSTD_PLANES,
     KIND_RECORDS, KIND_TRAILER, SYNC,
 };
-use super::columns::{self, Scratch};
+use super::columns::{self, Fields, Scratch};
 use super::header::decode_file_header;
 use super::{NativeError, NativeHeader};
 use crate::Record;
@@ -349,9 +349,21 @@ impl<B: AsRef<[u8]>> NativeFile<B> {
     /// block header and the payload checksum first; on error nothing is
     /// appended. Uses a per-thread [`Scratch`].
     pub fn decode_block(&self, b: &BlockInfo, out: &mut Vec<Record>) -> Result<(), NativeError> {
+        self.decode_block_fields(b, out, Fields::ALL)
+    }
+
+    /// [`decode_block`](Self::decode_block) of only the columns that carry
+    /// `fields` (the other fields of the records are unspecified): less
+    /// to decompress for a report that needs a few fields.
+    pub fn decode_block_fields(
+        &self,
+        b: &BlockInfo,
+        out: &mut Vec<Record>,
+        fields: Fields,
+    ) -> Result<(), NativeError> {
         SCRATCH.with(|s| match s.try_borrow_mut() {
-            Ok(mut s) => self.decode_block_with(b, &mut s, out),
-            Err(_) => self.decode_block_with(b, &mut Scratch::new(), out),
+            Ok(mut s) => self.decode_block_projected(b, &mut s, out, fields),
+            Err(_) => self.decode_block_projected(b, &mut Scratch::new(), out, fields),
         })
     }
 
@@ -361,6 +373,16 @@ impl<B: AsRef<[u8]>> NativeFile<B> {
         b: &BlockInfo,
         scratch: &mut Scratch,
         out: &mut Vec<Record>,
+    ) -> Result<(), NativeError> {
+        self.decode_block_projected(b, scratch, out, Fields::ALL)
+    }
+
+    fn decode_block_projected(
+        &self,
+        b: &BlockInfo,
+        scratch: &mut Scratch,
+        out: &mut Vec<Record>,
+        fields: Fields,
     ) -> Result<(), NativeError> {
         let bytes = self.bytes.as_ref();
         let offset = b.offset;
@@ -417,6 +439,7 @@ impl<B: AsRef<[u8]>> NativeFile<B> {
             h.raw_len as usize,
             scratch,
             out,
+            fields,
         )
     }
 

@@ -160,10 +160,17 @@ fn body() -> Result<ExitCode, query::Error> {
     } else {
         input::MergeOrder::Input
     };
+    // Decode only what the report reads, unless a filter reads more.
+    let fields = if selection.is_all() {
+        proto.fields()
+    } else {
+        formats::native::Fields::ALL
+    };
     let report = input::scan(
         &prepared.inputs,
         prepared.window,
         &|batch: &mut Vec<formats::Record>| selection.retain(batch),
+        fields,
         opts.threads,
         order,
         || proto.clone(),

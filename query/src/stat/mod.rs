@@ -356,6 +356,29 @@ impl Report {
         }
     }
 
+    /// The record fields this report reads, so that a scan can decode
+    /// only those ([`formats::native::Fields`]).
+    pub fn fields(&self) -> formats::native::Fields {
+        use formats::native::Fields as F;
+        let counters = F::PACKETS | F::OCTETS | F::DURATION;
+        match self.format {
+            1..=3 | 15 => counters,
+            // PORTS includes the protocol (tcp/udp only).
+            5..=7 => counters | F::PORTS,
+            8 => counters | F::DST_ADDR,
+            9 => counters | F::SRC_ADDR,
+            10 | 11 => counters | F::SRC_ADDR | F::DST_ADDR,
+            12 | 22 => counters | F::KIND,
+            16..=21 | 23 => counters | F::PATH,
+            24 => counters | F::SRC_ADDR | F::PATH,
+            25 => counters | F::DST_ADDR | F::PATH,
+            26 => counters | F::SRC_ADDR | F::DST_ADDR | F::PATH,
+            27..=29 => counters | F::EXPORT,
+            // The summary and the plots read the times and much else.
+            _ => F::ALL,
+        }
+    }
+
     /// Bounds a hash report's table to `cfg.memory / workers` bytes (each
     /// of `workers` accumulators gets an equal share; 0 = no limit): past
     /// it, the table spills to an unnamed file in `cfg.temp_dir` and the
