@@ -362,6 +362,8 @@ impl Report {
         use formats::native::Fields as F;
         let counters = F::PACKETS | F::OCTETS | F::DURATION;
         match self.format {
+            // Export times and switched times for the time span.
+            0 => counters | F::TIMES,
             1..=3 | 15 => counters,
             // PORTS includes the protocol (tcp/udp only).
             5..=7 => counters | F::PORTS,
@@ -374,7 +376,7 @@ impl Report {
             25 => counters | F::DST_ADDR | F::PATH,
             26 => counters | F::SRC_ADDR | F::DST_ADDR | F::PATH,
             27..=29 => counters | F::EXPORT,
-            // The summary and the plots read the times and much else.
+            // The plots (13, 14) print whole flows.
             _ => F::ALL,
         }
     }
