@@ -1223,6 +1223,26 @@ mod tests {
         }
     }
 
+    /// `n` xorshift records: sources below `range[0]`, destinations below
+    /// `range[1]`, octets below `range[2]`, 1-3 packets (many ties).
+    fn random_recs(seed: u64, n: u32, range: [u64; 3]) -> Vec<Record> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut r = rec(
+                    (x % range[0]) as u32,
+                    ((x >> 20) % range[1]) as u32,
+                    ((x >> 40) % range[2]) as u32,
+                );
+                r.packets = (x >> 50) as u32 % 3 + 1;
+                r
+            })
+            .collect()
+    }
+
     fn keys(rows: &[(One, Entry)]) -> Vec<u32> {
         rows.iter().map(|(k, _)| k.0).collect()
     }
@@ -1330,21 +1350,7 @@ mod tests {
     fn big_tables_merged_in_any_order_print_in_the_reference_order() {
         // 300k flows over ~190k pairs with many ties, so that there are
         // several 65536-key chunks and every shard grows many times.
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let recs: Vec<Record> = (0..300_000u32)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let mut r = rec(
-                    (x % 100_000) as u32,
-                    (x >> 20) as u32 % 3,
-                    (x >> 40) as u32 % 7,
-                );
-                r.packets = (x >> 50) as u32 % 3 + 1;
-                r
-            })
-            .collect();
+        let recs = random_recs(0x2545_F491_4F6C_DD1D, 300_000, [100_000, 3, 7]);
         let mut seq = HashReport::new(HashKind::SrcDstAddr);
         seq.add_batch(0, &recs);
         let mut parts: Vec<HashReport> = recs
@@ -1416,23 +1422,7 @@ mod tests {
 
     #[test]
     fn a_table_past_its_memory_limit_spills_and_prints_the_same_rows() {
-        let recs = {
-            let mut x = 0x9E37_79B9_7F4A_7C15u64;
-            (0..250_000u32)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    let mut r = rec(
-                        (x % 60_000) as u32,
-                        (x >> 20) as u32 % 4,
-                        (x >> 40) as u32 % 5,
-                    );
-                    r.packets = (x >> 50) as u32 % 3 + 1;
-                    r
-                })
-                .collect::<Vec<_>>()
-        };
+        let recs = random_recs(0x9E37_79B9_7F4A_7C15, 250_000, [60_000, 4, 5]);
         let dir = tempfile::tempdir().unwrap();
         for kind in [
             HashKind::SrcDstAddr,
