@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use formats::native::Fields;
 use formats::Record;
 
 use crate::ast::CmpOp;
@@ -897,6 +898,90 @@ pub struct Filter {
     /// The batch form, when the filter has one.
     plan: Option<Arc<batch::Plan>>,
     name: Arc<str>,
+    /// The record fields its tests read.
+    fields: Fields,
+}
+
+impl U8Field {
+    fn fields(self) -> Fields {
+        match self {
+            U8Field::Protocol | U8Field::Tos | U8Field::TcpFlags => Fields::KIND,
+            U8Field::SrcMask | U8Field::DstMask => Fields::PATH,
+            U8Field::EngineId | U8Field::EngineType => Fields::EXPORT,
+        }
+    }
+}
+
+impl U16Field {
+    fn fields(self) -> Fields {
+        match self {
+            U16Field::SrcPort | U16Field::DstPort => Fields::PORTS,
+            U16Field::SrcAs | U16Field::DstAs | U16Field::Input | U16Field::Output => Fields::PATH,
+        }
+    }
+}
+
+impl AddrField {
+    fn fields(self) -> Fields {
+        match self {
+            AddrField::Src => Fields::SRC_ADDR,
+            AddrField::Dst => Fields::DST_ADDR,
+            AddrField::Exporter => Fields::EXPORT,
+            AddrField::NextHop => Fields::PATH,
+        }
+    }
+}
+
+impl CounterField {
+    fn fields(self) -> Fields {
+        match self {
+            CounterField::Octets => Fields::OCTETS,
+            CounterField::Packets => Fields::PACKETS,
+            CounterField::Duration => Fields::DURATION,
+        }
+    }
+}
+
+impl ExprField {
+    fn fields(self) -> Fields {
+        match self {
+            ExprField::U8(f) => f.fields(),
+            ExprField::U16(f) => f.fields(),
+            ExprField::Addr(f) => f.fields(),
+            ExprField::Counter(f) => f.fields(),
+            ExprField::Time(_) => Fields::TIMES,
+        }
+    }
+}
+
+impl ExprNode {
+    fn fields(&self) -> Fields {
+        match self {
+            ExprNode::Or(v) | ExprNode::And(v) => {
+                v.iter().fold(Fields::NONE, |a, n| a | n.fields())
+            }
+            ExprNode::Not(n) => n.fields(),
+            ExprNode::Cmp { field, .. } => field.fields(),
+            ExprNode::CmpFields { left, right, .. } => left.fields() | right.fields(),
+            ExprNode::InPrefix { field, .. } => field.fields(),
+        }
+    }
+}
+
+impl Test {
+    fn fields(&self) -> Fields {
+        match self {
+            Test::U8 { field, .. } => field.fields(),
+            Test::U16 { field, .. } => field.fields(),
+            Test::Exact { field, .. } | Test::Mask { field, .. } | Test::Prefix { field, .. } => {
+                field.fields()
+            }
+            Test::Counter { field, .. } => field.fields(),
+            Test::TimeDate { .. } | Test::TimeOfDay { .. } => Fields::TIMES,
+            Test::Double { .. } => Fields::OCTETS | Fields::PACKETS | Fields::DURATION,
+            Test::Sample { .. } => Fields::NONE,
+        }
+    }
 }
 
 impl std::fmt::Debug for Filter {
@@ -930,6 +1015,10 @@ impl Filter {
         invert: bool,
     ) -> Filter {
         let plan = batch::Plan::from_definition(&groups, invert).map(Arc::new);
+        let fields = groups
+            .iter()
+            .flatten()
+            .fold(Fields::NONE, |a, (_, t)| a | t.fields());
         let mut keys: Vec<&K> = Vec::new();
         let mut cheap: Vec<Cheap> = Vec::new();
         let mut plans: Vec<Group> = Vec::new();
@@ -995,6 +1084,7 @@ impl Filter {
             body: Arc::new(body),
             plan,
             name: Arc::from(name),
+            fields,
         };
         filter.set_seed(clock_seed());
         filter
@@ -1003,9 +1093,16 @@ impl Filter {
     pub(crate) fn from_expr(text: &str, node: ExprNode) -> Filter {
         Filter {
             plan: batch::Plan::from_expr(&node).map(Arc::new),
+            fields: node.fields(),
             body: Arc::new(Body::Expr(Expr::from_node(node))),
             name: Arc::from(text),
         }
+    }
+
+    /// The record fields the filter reads (to decode only those and what
+    /// the rest of a tool reads; see [`formats::native::Fields`]).
+    pub fn fields(&self) -> Fields {
+        self.fields
     }
 
     /// A filter that permits every record.

@@ -1392,3 +1392,20 @@ fn garbage_and_mutations_never_panic() {
         }
     }
 }
+
+#[test]
+fn filters_report_the_fields_they_read() {
+    use formats::native::Fields;
+    let f = util::filter(
+        "filter-primitive tcp\n  type ip-protocol\n  permit tcp\n\
+         filter-primitive smtp-port\n  type ip-port\n  permit 25\n\
+         filter-definition smtp\n  match ip-protocol tcp\n  match dst-ip-port smtp-port\n",
+        "smtp",
+    );
+    assert_eq!(f.fields(), Fields::KIND | Fields::PORTS);
+    let f = filterlang::compile_expr("\"10.0.0.0/8\" eq $srcip && $bytes > 100").unwrap();
+    assert_eq!(f.fields(), Fields::SRC_ADDR | Fields::OCTETS);
+    let f = filterlang::compile_expr("$startime > 0 || ! (6 eq $protocol)").unwrap();
+    assert!(f.fields().contains(Fields::TIMES | Fields::KIND));
+    assert!(!f.fields().contains(Fields::DST_ADDR));
+}

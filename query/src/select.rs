@@ -38,6 +38,12 @@ impl Selection {
             filters: Vec::new(),
         }
     }
+    /// The record fields the filters read.
+    pub fn fields(&self) -> formats::native::Fields {
+        self.filters
+            .iter()
+            .fold(formats::native::Fields::NONE, |a, f| a | f.fields())
+    }
     /// True when nothing is filtered out.
     pub fn is_all(&self) -> bool {
         self.filters.is_empty()

@@ -52,6 +52,8 @@ pub struct Fields(u16);
 impl Fields {
     /// Every field.
     pub const ALL: Fields = Fields((1 << COLUMNS.len()) - 1);
+    /// No field (what a filter that reads nothing needs).
+    pub const NONE: Fields = Fields(0);
     /// Export time, exporter, engine (the datagram tuple of each record).
     pub const EXPORT: Fields = Fields(1 << 0);
     /// Next hop, interfaces, masks, AS numbers.

@@ -160,12 +160,8 @@ fn body() -> Result<ExitCode, query::Error> {
     } else {
         input::MergeOrder::Input
     };
-    // Decode only what the report reads, unless a filter reads more.
-    let fields = if selection.is_all() {
-        proto.fields()
-    } else {
-        formats::native::Fields::ALL
-    };
+    // Decode only what the report and the filters read.
+    let fields = proto.fields() | selection.fields();
     let report = input::scan(
         &prepared.inputs,
         prepared.window,
