@@ -1,27 +1,31 @@
 //! Bounded memory for hash reports: a table that outgrows its limit writes
-//! its rows to an unnamed temporary file and starts again empty, and the
-//! report is finished from the file in three passes.
+//! its rows to unnamed temporary files and starts again empty (at 8 MB from
+//! then on: its keys are many, and a small table misses the cache less),
+//! and the report is finished from the files in three passes.
 //!
 //! 1. **Aggregate.** Every spill writes each of the table's shards as
 //!    [`SUBS`] runs, split by two more bits of the key hash, so the rows of
-//!    one key always land in the same one of [`PARTS`] partitions. Each
-//!    partition (its runs plus what the table still holds) is aggregated
-//!    on its own, in a map of about 1/256 of the keys, and written back as
-//!    one run of distinct keys.
+//!    one key always land in the same one of [`PARTS`] partitions (rows
+//!    are the key's bytes, then the first appearance and the counters as
+//!    varints). Each partition (its runs plus what the table still holds)
+//!    is aggregated on its own, in a map of about 1/256 of the keys, and
+//!    written back as one run of distinct keys.
 //! 2. **Rank.** flow-tools prints (and breaks sort ties) in first-seen
 //!    order, which needs every key's rank among all first appearances.
 //!    Each key sets the bit of its first appearance in a bitmap over the
 //!    sequence numbers of the input ([`SeqSpace`]: one bit per record, or
 //!    two for format 11); a key's rank is the number of bits below its
 //!    own, so each partition can be put in order without the others.
-//! 3. **Sort and merge.** Each partition is sorted on (value, traversal
-//!    rank), as the in-memory path sorts a shard, and written as one run;
-//!    [`Ordered`] merges the 256 runs, reading each through a small buffer.
+//! 3. **Sort and merge.** Groups of partitions are sorted on (value,
+//!    traversal rank), as the in-memory path sorts a shard, and written as
+//!    runs of up to [`GROUP_ROWS`] rows; [`Ordered`] merges the runs,
+//!    reading each through a small buffer, on a thread of its own.
 //!
 //! Memory is then the table's limit plus, while finishing, a partition map
 //! per worker, the bitmap (a quarter of a byte per record) and the merge
-//! buffers. Every pass writes to the same file; nothing is left on disk,
-//! even after a crash, because the file never had a name.
+//! buffers. Each worker thread appends to a file of its own (threads on
+//! one file would queue on its inode lock); nothing is left on disk, even
+//! after a crash, because the files never had names.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
