@@ -527,11 +527,16 @@ impl<K: Key> Ordered<K> {
                 error: None,
             };
         }
+        // The merge goes to the thread once it is running; without a
+        // thread (the system refused one) it stays here.
+        let (hand_tx, hand_rx) = std::sync::mpsc::channel::<Merge<K>>();
         let (tx, rx) = std::sync::mpsc::sync_channel(16);
         let spawned = std::thread::Builder::new()
             .name("report-merge".into())
             .spawn(move || {
-                let mut merge = merge;
+                let Ok(mut merge) = hand_rx.recv() else {
+                    return;
+                };
                 loop {
                     let batch: Vec<_> = merge.by_ref().take(MERGE_BATCH).collect();
                     let done = batch.len() < MERGE_BATCH;
@@ -547,18 +552,14 @@ impl<K: Key> Ordered<K> {
                 }
             });
         let source = match spawned {
-            Ok(_) => Source::Behind {
-                rx,
-                batch: Vec::new().into_iter(),
+            Ok(_) => match hand_tx.send(merge) {
+                Ok(()) => Source::Behind {
+                    rx,
+                    batch: Vec::new().into_iter(),
+                },
+                Err(back) => Source::Here(back.0),
             },
-            // No thread to be had (the merge went with the closure): an
-            // error, reported after the (then empty) rows.
-            Err(e) => {
-                return Ordered {
-                    source: Source::Here(Merge::new(Vec::new(), field, descending)),
-                    error: Some(e),
-                }
-            }
+            Err(_) => Source::Here(merge),
         };
         Ordered {
             source,
