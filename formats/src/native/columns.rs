@@ -19,11 +19,20 @@
 //! significant first); every plane, and the table stream, is compressed as
 //! its own zstd frame so that each gets its own entropy tables (one frame
 //! for everything costs ~35% more on typical captures). A plane whose bytes
-//! are all equal is stored as that one byte.
+//! are all equal is stored as that one byte. The table stream goes through
+//! zstd's match finder; the planes through [`RunCoder`] (runs only, then
+//! zstd's entropy coder), which is cheaper and at least as small.
+//!
+//! The encoder is the collector's hot loop, so it avoids passes over the
+//! records and zero-filling: one pass collects what needs the whole block
+//! first (address pairs and their radix histograms, the low ports present,
+//! the time bounds), then the columns are computed a chunk of records at a
+//! time and split into byte planes while the chunk is in L1.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::runs::RunCoder;
 use super::NativeError;
 use crate::Record;
 
@@ -196,12 +205,20 @@ fn t2_key(r: &Record) -> u32 {
 
 /// An insert-only open-addressing table numbering distinct keys in order of
 /// first appearance; cleared per block. Slots hold `index + 1` (0: empty);
-/// the keys themselves live in `keys`, in index order.
+/// the keys themselves live in `keys`, in index order. The table starts
+/// small and doubles at half load, so that the few distinct keys of a
+/// typical block are looked up in L1 rather than in a table sized for the
+/// worst case.
 struct Numbering<K> {
     slots: Vec<u32>,
     mask: usize,
     keys: Vec<K>,
+    /// The slot hash of each key (for rehashing when the table grows).
+    hashes: Vec<u32>,
 }
+
+/// Initial slots of a [`Numbering`].
+const NUMBERING_MIN_SLOTS: usize = 256;
 
 impl<K: Copy + Eq> Numbering<K> {
     fn new() -> Self {
@@ -209,34 +226,56 @@ impl<K: Copy + Eq> Numbering<K> {
             slots: Vec::new(),
             mask: 0,
             keys: Vec::new(),
+            hashes: Vec::new(),
         }
     }
 
-    /// Empties the table, sized for up to `n` distinct keys (load <= 1/2).
-    fn reset(&mut self, n: usize) {
-        let size = (2 * n).next_power_of_two().max(16);
+    /// Empties the table.
+    fn reset(&mut self) {
         self.slots.clear();
-        self.slots.resize(size, 0);
-        self.mask = size - 1;
+        self.slots.resize(NUMBERING_MIN_SLOTS, 0);
+        self.mask = NUMBERING_MIN_SLOTS - 1;
         self.keys.clear();
+        self.hashes.clear();
     }
 
     /// The number of `key`, given its 64-bit hash; new keys get the next one.
     #[inline]
     fn number(&mut self, key: K, hash: u64) -> u32 {
-        let mut at = (hash >> 40) as usize & self.mask;
+        let h = (hash >> 40) as u32;
+        let mut at = h as usize & self.mask;
         loop {
             let s = self.slots[at];
             if s == 0 {
                 self.keys.push(key);
+                self.hashes.push(h);
                 let i = self.keys.len() as u32;
                 self.slots[at] = i;
+                if 2 * self.keys.len() > self.slots.len() {
+                    self.grow();
+                }
                 return i - 1;
             }
             if self.keys[s as usize - 1] == key {
                 return s - 1;
             }
             at = (at + 1) & self.mask;
+        }
+    }
+
+    /// Doubles the table and reinserts every key.
+    #[cold]
+    fn grow(&mut self) {
+        let size = 2 * self.slots.len();
+        self.slots.clear();
+        self.slots.resize(size, 0);
+        self.mask = size - 1;
+        for (i, &h) in self.hashes.iter().enumerate() {
+            let mut at = h as usize & self.mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & self.mask;
+            }
+            self.slots[at] = i as u32 + 1;
         }
     }
 }
@@ -246,18 +285,41 @@ fn mix64(x: u64) -> u64 {
     (x ^ (x >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// Sorts `v` by the high 32 bits (LSD radix sort, 8-bit digits, stable),
-/// using `tmp` as the second buffer; skips digits all keys share.
-fn radix_sort_hi32(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
-    let mut counts = [[0u32; 256]; 4];
-    for &x in v.iter() {
-        let k = (x >> 32) as u32;
-        for (d, c) in counts.iter_mut().enumerate() {
-            c[(k >> (8 * d)) as usize & 0xff] += 1;
+/// Bits per digit of [`radix_sort_hi32`] (three digits cover 32 bits).
+const RADIX_BITS: usize = 11;
+const RADIX_BUCKETS: usize = 1 << RADIX_BITS;
+
+/// Per-digit histograms of the keys [`radix_sort_hi32`] sorts.
+struct RadixCounts(Vec<[u32; RADIX_BUCKETS]>);
+
+impl RadixCounts {
+    fn new() -> Self {
+        RadixCounts(vec![[0; RADIX_BUCKETS]; 3])
+    }
+
+    fn clear(&mut self) {
+        for c in &mut self.0 {
+            c.fill(0);
         }
     }
+
+    /// Counts one key (the high 32 bits of an element).
+    #[inline]
+    fn add(&mut self, k: u32) {
+        let k = k as usize;
+        self.0[0][k & (RADIX_BUCKETS - 1)] += 1;
+        self.0[1][(k >> RADIX_BITS) & (RADIX_BUCKETS - 1)] += 1;
+        self.0[2][k >> (2 * RADIX_BITS)] += 1;
+    }
+}
+
+/// Sorts `v` by the high 32 bits (LSD radix sort, three 11-bit digits,
+/// stable), given the histograms of exactly its keys (counted while `v`
+/// was built, which saves a pass); `tmp` is the second buffer. Skips
+/// digits all keys share.
+fn radix_sort_hi32(v: &mut Vec<u64>, tmp: &mut Vec<u64>, counts: &mut RadixCounts) {
     let len = v.len() as u32;
-    for (d, c) in counts.iter_mut().enumerate() {
+    for (d, c) in counts.0.iter_mut().enumerate() {
         if c.contains(&len) {
             continue; // every key has the same digit: nothing to do
         }
@@ -267,44 +329,14 @@ fn radix_sort_hi32(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
             *x = sum;
             sum += here;
         }
-        tmp.clear();
-        tmp.resize(v.len(), 0);
-        let shift = 32 + 8 * d;
+        tmp.resize(v.len(), 0); // a no-op after the first pass: all overwritten
+        let shift = 32 + RADIX_BITS * d;
         for &x in v.iter() {
-            let b = (x >> shift) as usize & 0xff;
+            let b = (x >> shift) as usize & (RADIX_BUCKETS - 1);
             tmp[c[b] as usize] = x;
             c[b] += 1;
         }
         std::mem::swap(v, tmp);
-    }
-}
-
-/// Appends the 4 byte planes of `vals` (least significant first).
-fn put_planes4(out: &mut Vec<u8>, vals: &[u32]) {
-    let k = vals.len();
-    let at = out.len();
-    out.resize(at + 4 * k, 0);
-    let (p0, rest) = out[at..].split_at_mut(k);
-    let (p1, rest) = rest.split_at_mut(k);
-    let (p2, p3) = rest.split_at_mut(k);
-    for ((((&v, b0), b1), b2), b3) in vals.iter().zip(p0).zip(p1).zip(p2).zip(p3) {
-        let [x0, x1, x2, x3] = v.to_le_bytes();
-        *b0 = x0;
-        *b1 = x1;
-        *b2 = x2;
-        *b3 = x3;
-    }
-}
-
-/// Appends the 2 low byte planes of `vals`.
-fn put_planes2(out: &mut Vec<u8>, vals: &[u32]) {
-    let k = vals.len();
-    let at = out.len();
-    out.resize(at + 2 * k, 0);
-    let (p0, p1) = out[at..].split_at_mut(k);
-    for ((&v, b0), b1) in vals.iter().zip(p0).zip(p1) {
-        *b0 = v as u8;
-        *b1 = (v >> 8) as u8;
     }
 }
 
@@ -325,14 +357,19 @@ pub(crate) struct Encoder {
     /// (address << 32 | slot), slot 2i: src of record i, 2i + 1: dst.
     addr_keys: Vec<u64>,
     addr_tmp: Vec<u64>,
+    radix: RadixCounts,
+    /// Earliest start and latest end (ms) of the last block encoded.
+    bounds: (i64, i64),
     addr_rank: Vec<u32>,
+    /// The sorted distinct addresses: the first `n_addrs` elements.
     addrs: Vec<u32>,
+    n_addrs: usize,
     /// Bitmap of the low ports present.
     port_seen: Vec<u64>,
     ports: Vec<u16>,
     port_rank: Vec<u16>,
-    /// Per-record columns, column-major (`COLUMNS` order, n values each).
-    cols: Vec<u32>,
+    /// The byte planes of a block, `n` bytes each, in stream order.
+    planes: Vec<u8>,
     raw: Vec<u8>,
     frame: Vec<u8>,
     /// Streams that zstd could not shrink in the last block they were
@@ -341,6 +378,28 @@ pub(crate) struct Encoder {
     /// byte of octets, stay that way; trying costs as much as compressing).
     raw_last: [bool; NSTREAMS],
     blocks: u32,
+    /// Entropy coder for the byte planes.
+    runs: RunCoder,
+}
+
+impl Encoder {
+    /// Earliest start and latest end time (ms since the epoch) of the
+    /// records of the last block encoded.
+    pub(crate) fn bounds(&self) -> (i64, i64) {
+        self.bounds
+    }
+}
+
+/// Records whose column values are computed before being split into byte
+/// planes (small enough for the values to stay in L1).
+const ENC_CHUNK: usize = 256;
+
+/// Makes `v` at least `len` long without touching existing elements
+/// (callers overwrite what they use).
+fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
+    }
 }
 
 /// How often (in blocks) a stream stored raw is tried with zstd again.
@@ -373,56 +432,77 @@ impl Encoder {
             t2: Numbering::new(),
             addr_keys: Vec::new(),
             addr_tmp: Vec::new(),
+            radix: RadixCounts::new(),
+            bounds: (0, 0),
             addr_rank: Vec::new(),
             addrs: Vec::new(),
+            n_addrs: 0,
             port_seen: vec![0; (1 << 16) / 64],
             ports: Vec::new(),
             port_rank: vec![0; 1 << 16],
-            cols: Vec::new(),
+            planes: Vec::new(),
             raw: Vec::new(),
             frame: Vec::new(),
             raw_last: [false; NSTREAMS],
             blocks: 0,
+            runs: RunCoder::new(level)?,
         })
     }
 
     /// Encodes `rs` (1..=MAX_BLOCK_RECORDS records), appending the stored
-    /// payload to `out`; returns the raw (decompressed) length.
+    /// payload to `out`; returns the raw (decompressed) length. The block's
+    /// time bounds are then in [`bounds`](Self::bounds).
     pub(crate) fn encode(&mut self, rs: &[Record], out: &mut Vec<u8>) -> std::io::Result<usize> {
         let n = rs.len();
         self.t0.clear();
         self.t0_list.clear();
-        self.t1.reset(n);
-        self.t2.reset(n);
+        self.t1.reset();
+        self.t2.reset();
 
-        // Addresses: sort (address, slot) pairs, then rank each slot.
+        // One pass over the records for what needs the whole block first:
+        // (address, slot) pairs and their histograms, the low ports present
+        // and the block's time bounds.
         self.addr_keys.clear();
         self.addr_keys.reserve(2 * n);
+        self.radix.clear();
+        let (mut min_start, mut max_end) = (i64::MAX, i64::MIN);
         for (i, r) in rs.iter().enumerate() {
             let i = 2 * i as u64;
             self.addr_keys.push((r.src_addr as u64) << 32 | i);
             self.addr_keys.push((r.dst_addr as u64) << 32 | (i + 1));
-        }
-        radix_sort_hi32(&mut self.addr_keys, &mut self.addr_tmp);
-        self.addrs.clear();
-        self.addr_rank.clear();
-        self.addr_rank.resize(2 * n, 0);
-        for &k in &self.addr_keys {
-            let a = (k >> 32) as u32;
-            if self.addrs.last() != Some(&a) {
-                self.addrs.push(a);
-            }
-            if let Some(slot) = self.addr_rank.get_mut(k as u32 as usize) {
-                *slot = self.addrs.len() as u32 - 1;
-            }
-        }
-
-        // Low ports: a presence bitmap read in order gives the sorted
-        // distinct ports and their ranks.
-        for r in rs {
+            self.radix.add(r.src_addr);
+            self.radix.add(r.dst_addr);
             let lo = r.src_port.min(r.dst_port) as usize;
             self.port_seen[lo >> 6] |= 1 << (lo & 63);
+            min_start = min_start.min(r.start_ms());
+            max_end = max_end.max(r.end_ms());
         }
+        self.bounds = (min_start, max_end);
+
+        // Addresses: sort the pairs, then rank each slot.
+        radix_sort_hi32(&mut self.addr_keys, &mut self.addr_tmp, &mut self.radix);
+        // Every slot gets its rank below and every kept address is written
+        // before it is counted, so neither buffer needs clearing.
+        grow(&mut self.addr_rank, 2 * n);
+        grow(&mut self.addrs, 2 * n);
+        let mut distinct = 0usize;
+        if let Some(&k) = self.addr_keys.first() {
+            let mut last = !((k >> 32) as u32); // differs from the first
+            for &k in &self.addr_keys {
+                let a = (k >> 32) as u32;
+                let new = (a != last) as usize;
+                self.addrs[distinct] = a; // overwritten unless new
+                distinct += new;
+                last = a;
+                if let Some(slot) = self.addr_rank.get_mut(k as u32 as usize) {
+                    *slot = distinct as u32 - 1;
+                }
+            }
+        }
+        self.n_addrs = distinct;
+
+        // Low ports: the presence bitmap read in order gives the sorted
+        // distinct ports and their ranks.
         self.ports.clear();
         for (w, word) in self.port_seen.iter_mut().enumerate() {
             let mut bits = std::mem::take(word);
@@ -434,57 +514,71 @@ impl Encoder {
             }
         }
 
-        // Per-record columns, column-major.
-        self.cols.clear();
-        self.cols.resize(COLUMNS.len() * n, 0);
-        let (c_t0, rest) = self.cols.split_at_mut(n);
-        let (c_t1, rest) = rest.split_at_mut(n);
-        let (c_t2, rest) = rest.split_at_mut(n);
-        let (c_src, rest) = rest.split_at_mut(n);
-        let (c_dst, rest) = rest.split_at_mut(n);
-        let (c_lo, rest) = rest.split_at_mut(n);
-        let (c_hi, rest) = rest.split_at_mut(n);
-        let (c_pk, rest) = rest.split_at_mut(n);
-        let (c_oc, rest) = rest.split_at_mut(n);
-        let (c_dur, c_lag) = rest.split_at_mut(n);
+        // Per-record columns, a chunk of records at a time (the values stay
+        // in L1), each chunk then split into its byte planes. Every byte of
+        // the planes is written, so they need no clearing.
+        grow(&mut self.planes, NPLANES * n);
+        let planes = &mut self.planes[..NPLANES * n];
+        let mut vals = [[0u32; ENC_CHUNK]; COLUMNS.len()];
         let mut prev_t0 = 0u32;
         let mut last_t0: Option<(T0, u32)> = None;
-        for (i, r) in rs.iter().enumerate() {
-            let k0 = t0_of(r);
-            let i0 = match last_t0 {
-                Some((t, i)) if t == k0 => i,
-                _ => {
-                    let next = self.t0_list.len() as u32;
-                    let i = *self.t0.entry(k0).or_insert(next);
-                    if i == next {
-                        self.t0_list.push(k0);
+        for (ci, chunk) in rs.chunks(ENC_CHUNK).enumerate() {
+            let base = ci * ENC_CHUNK;
+            let ranks = &self.addr_rank[2 * base..2 * (base + chunk.len())];
+            // Separate tight loops: the table lookups of several records
+            // overlap (their cache misses do not wait on one another), and
+            // the plain fields vectorise.
+            for (j, r) in chunk.iter().enumerate() {
+                let k0 = t0_of(r);
+                let i0 = match last_t0 {
+                    Some((t, i)) if t == k0 => i,
+                    _ => {
+                        let next = self.t0_list.len() as u32;
+                        let i = *self.t0.entry(k0).or_insert(next);
+                        if i == next {
+                            self.t0_list.push(k0);
+                        }
+                        last_t0 = Some((k0, i));
+                        i
                     }
-                    last_t0 = Some((k0, i));
-                    i
+                };
+                vals[0][j] = i0.wrapping_sub(prev_t0);
+                prev_t0 = i0;
+            }
+            for (v, r) in vals[1].iter_mut().zip(chunk) {
+                let k1 = t1_key(r);
+                let h1 = mix64(k1 as u64 ^ ((k1 >> 64) as u64).wrapping_mul(0xff51_afd7_ed55_8ccd));
+                *v = self.t1.number(k1, h1);
+            }
+            for (v, r) in vals[2].iter_mut().zip(chunk) {
+                let k2 = t2_key(r);
+                *v = self.t2.number(k2, mix64(k2 as u64));
+            }
+            for (j, rank) in ranks.chunks_exact(2).enumerate() {
+                vals[3][j] = rank[0];
+                vals[4][j] = rank[1];
+            }
+            for (v, r) in vals[5].iter_mut().zip(chunk) {
+                *v = self.port_rank[r.src_port.min(r.dst_port) as usize] as u32;
+            }
+            for (j, r) in chunk.iter().enumerate() {
+                vals[6][j] = r.src_port.max(r.dst_port) as u32;
+                vals[7][j] = r.packets;
+                vals[8][j] = r.octets;
+                vals[9][j] = r.last_uptime_ms.wrapping_sub(r.first_uptime_ms);
+                vals[10][j] = r.sys_uptime_ms.wrapping_sub(r.last_uptime_ms);
+            }
+            let m = chunk.len();
+            let mut plane = 0;
+            for (col, &(_, w)) in vals.iter().zip(COLUMNS.iter()) {
+                for k in 0..w {
+                    let dst = &mut planes[plane * n + base..][..m];
+                    for (d, &v) in dst.iter_mut().zip(&col[..m]) {
+                        *d = (v >> (8 * k)) as u8;
+                    }
+                    plane += 1;
                 }
-            };
-            c_t0[i] = i0.wrapping_sub(prev_t0);
-            prev_t0 = i0;
-            let k1 = t1_key(r);
-            let h1 = mix64(k1 as u64 ^ ((k1 >> 64) as u64).wrapping_mul(0xff51_afd7_ed55_8ccd));
-            c_t1[i] = self.t1.number(k1, h1);
-            let k2 = t2_key(r);
-            c_t2[i] = self.t2.number(k2, mix64(k2 as u64));
-            let lo = r.src_port.min(r.dst_port);
-            c_lo[i] = self.port_rank[lo as usize] as u32;
-            c_hi[i] = r.src_port.max(r.dst_port) as u32;
-            c_pk[i] = r.packets;
-            c_oc[i] = r.octets;
-            c_dur[i] = r.last_uptime_ms.wrapping_sub(r.first_uptime_ms);
-            c_lag[i] = r.sys_uptime_ms.wrapping_sub(r.last_uptime_ms);
-        }
-        for ((s, d), r) in c_src
-            .iter_mut()
-            .zip(c_dst.iter_mut())
-            .zip(self.addr_rank.chunks_exact(2))
-        {
-            *s = r[0];
-            *d = r[1];
+            }
         }
 
         // The table stream.
@@ -494,7 +588,7 @@ impl Encoder {
             self.t0_list.len(),
             self.t1.keys.len(),
             self.t2.keys.len(),
-            self.addrs.len(),
+            self.n_addrs,
             self.ports.len(),
         ] {
             raw.extend_from_slice(&(k as u32).to_le_bytes());
@@ -530,7 +624,7 @@ impl Encoder {
         for shift in [0, 8, 16, 24] {
             put_planes(raw, t2.iter().map(|&t| (t >> shift) & 0xff), 1);
         }
-        let a = &self.addrs;
+        let a = &self.addrs[..self.n_addrs];
         put_planes(
             raw,
             (0..a.len()).map(|i| a[i].wrapping_sub(if i == 0 { 0 } else { a[i - 1] })),
@@ -544,27 +638,19 @@ impl Encoder {
         );
         let table_len = raw.len();
 
-        // The planes.
-        for (c, &(_, w)) in COLUMNS.iter().enumerate() {
-            let col = &self.cols[c * n..][..n];
-            if w == 4 {
-                put_planes4(raw, col);
-            } else {
-                put_planes2(raw, col);
-            }
-        }
-        let raw_len = raw.len();
+        let raw_len = raw.len() + NPLANES * n;
 
         // Stream directory, then the streams.
         let mut dir = Vec::with_capacity(NSTREAMS * 6);
         self.frame.clear();
         let retry = self.blocks % RETRY_RAW_EVERY == 0;
         self.blocks = self.blocks.wrapping_add(1);
-        let mut start = 0;
         for s in 0..NSTREAMS {
-            let len = if s == 0 { table_len } else { n };
-            let data = &self.raw[start..start + len];
-            start += len;
+            let (data, len) = if s == 0 {
+                (&self.raw[..table_len], table_len)
+            } else {
+                (&self.planes[(s - 1) * n..s * n], n)
+            };
             let at = self.frame.len();
             let mode = if is_constant(data) {
                 self.frame.push(data[0]);
@@ -573,18 +659,25 @@ impl Encoder {
                 self.frame.extend_from_slice(data);
                 MODE_RAW
             } else {
-                // Compress straight into the spare capacity (no zero fill).
-                self.frame.reserve(zstd::zstd_safe::compress_bound(len));
-                let mut sink = std::io::Cursor::new(&mut self.frame);
-                sink.set_position(at as u64);
-                let clen = self.cctx.compress2(&mut sink, data).map_err(|code| {
-                    std::io::Error::other(format!(
-                        "zstd compression failed: {}",
-                        zstd::zstd_safe::get_error_name(code)
-                    ))
-                })?;
-                self.raw_last[s] = clen >= len - len / 16;
-                if !self.raw_last[s] {
+                let clen = if s == 0 {
+                    // The table stream holds repeats (tuples, address
+                    // prefixes) that zstd's match finder pays for.
+                    // Compress straight into the spare capacity (no zero fill).
+                    self.frame.reserve(zstd::zstd_safe::compress_bound(len));
+                    let mut sink = std::io::Cursor::new(&mut self.frame);
+                    sink.set_position(at as u64);
+                    Some(self.cctx.compress2(&mut sink, data).map_err(|code| {
+                        std::io::Error::other(format!(
+                            "zstd compression failed: {}",
+                            zstd::zstd_safe::get_error_name(code)
+                        ))
+                    })?)
+                } else {
+                    // A byte plane's only repeats are runs of one value.
+                    self.runs.compress(data, &mut self.frame)
+                };
+                self.raw_last[s] = clen.is_none_or(|c| c >= len - len / 16);
+                if let (false, Some(clen)) = (self.raw_last[s], clen) {
                     self.frame.truncate(at + clen);
                     MODE_ZSTD
                 } else {

@@ -19,6 +19,7 @@ mod block;
 mod columns;
 mod header;
 mod reader;
+mod runs;
 mod writer;
 
 pub use block::BlockInfo;

@@ -242,15 +242,10 @@ impl<W: Write> NativeWriter<W> {
         let rs = &self.pending;
         let n = rs.len();
         debug_assert!(n > 0 && n <= MAX_BLOCK_RECORDS);
-        let mut min_start = i64::MAX;
-        let mut max_end = i64::MIN;
-        for r in rs {
-            min_start = min_start.min(r.start_ms());
-            max_end = max_end.max(r.end_ms());
-        }
         self.block.clear();
         self.block.resize(BLOCK_HEADER_LEN, 0);
         let raw_len = self.encoder.encode(rs, &mut self.block)?;
+        let (min_start, max_end) = self.encoder.bounds();
         let stored = self.block.len() - BLOCK_HEADER_LEN;
         debug_assert!(raw_len <= max_raw_len(n) && stored <= max_stored_len(raw_len));
         let info = BlockInfo {
