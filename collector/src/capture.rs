@@ -173,13 +173,14 @@ pub fn run(cfg: Config, load_filter: &FilterLoader) -> Result<(), CaptureError> 
     let totals = served?;
     match stats {
         Some(s) => log::line(&format!(
-            "stopped: {} datagrams, {} flows received, {} stored in {} files; dropped {} (queue) + {} (disk); {} corrupt, {} rejected, {} filtered",
+            "stopped: {} datagrams, {} flows received, {} stored in {} files; dropped {} flows (queue) + {} (disk) + {} datagrams (receive buffer); {} corrupt, {} rejected, {} filtered",
             totals.datagrams,
             totals.flows,
             s.flows,
             s.files,
             totals.dropped_queue,
             s.dropped_disk,
+            totals.dropped_socket,
             totals.corrupt - totals.rejected.min(totals.corrupt),
             totals.rejected,
             totals.filtered
@@ -225,6 +226,13 @@ const COALESCE: std::time::Duration = std::time::Duration::from_millis(2);
 /// overflow the buffer, so the task then waits for datagrams instead.
 const COALESCE_MIN_RCVBUF: usize = 4 << 20;
 
+/// Longest wait for room in the writer's queue before a batch is dropped
+/// (signals wait at most this long too).
+const ROOM_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often the queue is looked at meanwhile (the writer frees a batch's
+/// room about every millisecond at 4 M flows/s).
+const ROOM_POLL: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Messages the channel holds; memory is bounded by `Hand::max_queued`
 /// flows, not by this.
 const QUEUE_MESSAGES: usize = 4096;
@@ -243,14 +251,23 @@ impl Hand {
             .unwrap_or_else(|_| Vec::with_capacity(BATCH_FLOWS + 64))
     }
 
-    /// Queues the current batch without waiting; counts it dropped if the
-    /// writer is behind. Err if the writer is gone.
+    /// Queues the current batch. If the writer is behind, waits up to
+    /// [`ROOM_WAIT`] for room first: meanwhile datagrams wait in the
+    /// kernel's receive buffer (which holds more than the queue, at no cost
+    /// to this process's memory), and this thread leaves the CPU to the
+    /// writer instead of receiving datagrams only to drop them. Past that,
+    /// the batch is counted dropped. Err if the writer is gone.
     fn offer(&self, ingest: &mut Ingest) -> Result<(), ()> {
         if !ingest.has_pending() {
             return Ok(());
         }
         let n = ingest.batch_len();
-        if self.queued.load(Ordering::Acquire) + n > self.max_queued {
+        let full = || self.queued.load(Ordering::Acquire) + n > self.max_queued;
+        let since = std::time::Instant::now();
+        while full() && since.elapsed() < ROOM_WAIT {
+            std::thread::sleep(ROOM_POLL);
+        }
+        if full() {
             let b = ingest.take_small_batch();
             ingest.requeue_counters(&b, SystemClock.now_ms());
             return Ok(());
@@ -313,6 +330,9 @@ fn receive_ready(
             }
         };
         let now = SystemClock.now_ms();
+        if let Some(d) = mr.kernel_drops {
+            ingest.kernel_drops(d, now);
+        }
         for i in 0..n {
             let (buf, trunc, src, dst) = mr.get(i);
             ingest.datagram(buf, trunc, src, dst, now);

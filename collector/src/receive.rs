@@ -100,6 +100,9 @@ pub struct IngestTotals {
     pub filtered: u64,
     /// Flows dropped because the writer was behind.
     pub dropped_queue: u64,
+    /// Datagrams the kernel dropped because the socket's receive buffer
+    /// was full (from `SO_RXQ_OVFL`; Linux only).
+    pub dropped_socket: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,8 +116,9 @@ enum Cause {
     SeqLost,
     SeqReset,
     Dropped,
+    SocketFull,
 }
-const CAUSES: usize = 9;
+const CAUSES: usize = 10;
 
 /// Datagram processing state of the receive task.
 pub struct Ingest {
@@ -127,6 +131,8 @@ pub struct Ingest {
     limits: Vec<RateLimit>,
     startup: i64,
     exporters_logged: u32,
+    /// The kernel's drop counter for the socket when last seen.
+    kernel_drops: u32,
     /// Local address used when the kernel does not say (no IP_PKTINFO).
     pub default_dst: u32,
 }
@@ -153,6 +159,7 @@ impl Ingest {
             limits,
             startup,
             exporters_logged: 0,
+            kernel_drops: 0,
             default_dst: 0,
         }
     }
@@ -360,6 +367,23 @@ impl Ingest {
         }
     }
 
+    /// Takes in the socket's cumulative drop counter (`SO_RXQ_OVFL`, as
+    /// the kernel attached it to a datagram): datagrams lost before they
+    /// could be read are counted and logged. Their flows also show up as
+    /// lost flows in the exporters' sequence accounting.
+    pub fn kernel_drops(&mut self, counter: u32, now_ms: i64) {
+        let n = counter.wrapping_sub(self.kernel_drops);
+        if n == 0 || n > u32::MAX / 2 {
+            return; // nothing new, or an older datagram's counter
+        }
+        self.kernel_drops = counter;
+        self.totals.dropped_socket += n as u64;
+        let total = self.totals.dropped_socket;
+        self.limits[Cause::SocketFull as usize].log(now_ms, || {
+            format!("receive buffer full: the kernel dropped {n} datagrams (total so far: {total}); raise --rcvbuf, or the collector is short of CPU")
+        });
+    }
+
     /// The writer was behind and `b` could not be queued: count its flows
     /// as dropped and keep its counters for the next batch.
     pub fn requeue_counters(&mut self, b: &Batch, now_ms: i64) {
@@ -398,7 +422,7 @@ impl Ingest {
             .collect();
         let t = self.totals;
         v.push(format!(
-            "STAT: now={now} startup={} exporters={} datagrams={} flows={} corrupt={} rejected={} filter_drops={} dropped={}",
+            "STAT: now={now} startup={} exporters={} datagrams={} flows={} corrupt={} rejected={} filter_drops={} dropped={} socket_drops={}",
             self.startup,
             self.exporters.len(),
             t.datagrams,
@@ -406,7 +430,8 @@ impl Ingest {
             t.corrupt,
             t.rejected,
             t.filtered,
-            t.dropped_queue
+            t.dropped_queue,
+            t.dropped_socket
         ));
         v
     }
@@ -463,6 +488,15 @@ pub fn bind(
                 &on as *const libc::c_int as *const libc::c_void,
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
             );
+            // The kernel's count of datagrams dropped for a full buffer,
+            // attached to received datagrams (so drops are never silent).
+            libc::setsockopt(
+                std::os::unix::io::AsRawFd::as_raw_fd(&s),
+                libc::SOL_SOCKET,
+                libc::SO_RXQ_OVFL,
+                &on as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
         }
     }
     match group {
@@ -491,10 +525,13 @@ pub struct MultiRecv {
     ctrl: Vec<u64>,
     #[cfg(target_os = "linux")]
     hdrs: Vec<libc::mmsghdr>,
+    /// The kernel's drop counter attached to the last receive's datagrams
+    /// (the latest one), if any.
+    pub kernel_drops: Option<u32>,
 }
 
 #[cfg(target_os = "linux")]
-const CTRL_WORDS: usize = 8; // 64 bytes: room for one in_pktinfo cmsg
+const CTRL_WORDS: usize = 8; // 64 bytes: an in_pktinfo and a u32 cmsg (56)
 
 impl Default for MultiRecv {
     fn default() -> Self {
@@ -523,6 +560,7 @@ impl MultiRecv {
             #[cfg(target_os = "linux")]
             // SAFETY: as above.
             hdrs: vec![unsafe { std::mem::zeroed() }; VLEN],
+            kernel_drops: None,
         }
     }
 
@@ -577,6 +615,7 @@ impl MultiRecv {
             return Err(io::Error::last_os_error());
         }
         let n = n as usize;
+        self.kernel_drops = None;
         for i in 0..n {
             let h = &self.hdrs[i];
             self.lens[i] = h.msg_len as usize;
@@ -592,6 +631,11 @@ impl MultiRecv {
                         let pi =
                             std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in_pktinfo);
                         self.dsts[i] = u32::from_be(pi.ipi_addr.s_addr);
+                    } else if (*c).cmsg_level == libc::SOL_SOCKET
+                        && (*c).cmsg_type == libc::SO_RXQ_OVFL
+                    {
+                        let d = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const u32);
+                        self.kernel_drops = Some(d);
                     }
                     c = libc::CMSG_NXTHDR(&h.msg_hdr, c);
                 }
@@ -702,6 +746,59 @@ mod tests {
         g.datagram(&d, false, 1, 0, 0);
         assert_eq!(g.batch_len(), 1);
         assert_eq!(g.totals().filtered, 2);
+    }
+
+    #[test]
+    fn kernel_drop_counters_are_counted_once() {
+        let mut ing = Ingest::new(Allowlist::default(), None, 0);
+        ing.kernel_drops(5, 0);
+        ing.kernel_drops(5, 0); // the same counter on the next datagram
+        ing.kernel_drops(3, 0); // an older datagram's counter
+        assert_eq!(ing.totals().dropped_socket, 5);
+        ing.kernel_drops(12, 0);
+        assert_eq!(ing.totals().dropped_socket, 12);
+        // the kernel's u32 counter wraps
+        ing.kernel_drops(0x7fff_0000, 0);
+        ing.kernel_drops(0xfffe_0000, 0);
+        ing.kernel_drops(5, 0);
+        let total = (1u64 << 32) + 5;
+        assert_eq!(ing.totals().dropped_socket, total);
+        let stat = ing.stat_lines(0);
+        assert!(stat
+            .last()
+            .unwrap()
+            .ends_with(&format!("socket_drops={total}")));
+    }
+
+    /// A full receive buffer: the kernel drops datagrams and says so on the
+    /// next one queued (loopback only).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_kernel_reports_its_drops() {
+        let (rx, _) = bind(Ipv4Addr::LOCALHOST, 0, 1, None).expect("bind");
+        let to = rx.local_addr().expect("addr");
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind sender");
+        let payload = [0u8; 1000];
+        for _ in 0..200 {
+            tx.send_to(&payload, to).expect("send");
+        }
+        let mut mr = MultiRecv::new();
+        let mut got = 0;
+        while let Ok(n) = mr.recv(&rx) {
+            got += n;
+        }
+        assert!(got < 200, "a minimal buffer cannot hold 200 datagrams");
+        tx.send_to(&payload, to).expect("send");
+        let mut drops = None;
+        for _ in 0..100 {
+            if let Ok(n) = mr.recv(&rx) {
+                assert_eq!(n, 1);
+                drops = mr.kernel_drops;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(drops, Some(200 - got as u32));
     }
 
     #[test]
