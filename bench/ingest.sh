@@ -93,7 +93,7 @@ run_one() {
 }
 
 printf '%-7s %9s %9s %10s %10s %7s %8s %10s %9s %8s\n' collector rate/s achieved sent stored loss% cpu_s cpu_s/Mflow bytes/flow rss_MB
-declare -A best cpu_per_m bpf rss limited
+declare -A best cpu_per_m bpf rss limited cpm_at
 for rate in $RATES; do
   n=$((rate * STEP_SECS))
   input="$WORK/input-$rate.nf"
@@ -108,6 +108,7 @@ for rate in $RATES; do
     cpm=$(awk -v c="$cpu" -v s="$stored" 'BEGIN{ if (s>0) printf "%.3f", c*1e6/s; else print "-"}')
     b=$(awk -v b="$bytes" -v s="$stored" 'BEGIN{ if (s>0) printf "%.1f", b/s; else print "-"}')
     printf '%-7s %9d %9d %10d %10d %7s %8s %10s %9s %8.1f\n' "$name" "$rate" "$achieved" "$n" "$stored" "$loss" "$cpu" "$cpm" "$b" "$(awk -v m="$m" 'BEGIN{print m/1024}')"
+    cpm_at[$name,$rate]=$cpm
     if [ "$stored" -ge "$n" ]; then
       best[$name]=$rate; cpu_per_m[$name]=$cpm; bpf[$name]=$b
       # a step the sender could not keep up with proves only its own rate
@@ -128,4 +129,10 @@ done
 if [ -n "${best[ours]:-}" ] && [ -n "${best[nfcapd]:-}" ]; then
   awk -v a="${best[ours]}" -v b="${best[nfcapd]}" -v ca="${cpu_per_m[ours]}" -v cb="${cpu_per_m[nfcapd]}" \
     'BEGIN{printf "ratio: zero-loss rate ours/nfcapd = %.2fx; CPU per million flows ours/nfcapd = %.2f\n", a/b, ca/cb}'
+  # the same comparison at one rate: nfcapd's best, where both stored everything
+  r=${best[nfcapd]}
+  if [ -n "${cpm_at[ours,$r]:-}" ] && [ "${cpm_at[ours,$r]}" != - ]; then
+    awk -v r="$r" -v ca="${cpm_at[ours,$r]}" -v cb="${cpu_per_m[nfcapd]}" \
+      'BEGIN{printf "at nfcapd'"'"'s highest zero-loss rate (%d flows/s): CPU per million flows ours %.3f, nfcapd %.3f, ours/nfcapd = %.2f\n", r, ca, cb, ca/cb}'
+  fi
 fi
