@@ -220,6 +220,22 @@ mod tests {
     }
 
     #[test]
+    fn every_writer_level_gives_valid_frames() {
+        let d: Vec<u8> = (0..20_000u32)
+            .map(|i| if i % 100 < 40 { 0 } else { (i * 7 % 5) as u8 })
+            .collect();
+        for level in [-7, -1, 1, 3, 9, 19, 22] {
+            let mut c = RunCoder::new(level).expect("coder");
+            let mut out = Vec::new();
+            if let Some(len) = c.compress(&d, &mut out) {
+                assert_eq!(len, out.len());
+                let back = zstd::bulk::decompress(&out, d.len()).expect("valid frame");
+                assert_eq!(back, d, "level {level}");
+            }
+        }
+    }
+
+    #[test]
     fn incompressible_or_oversized_input_is_refused() {
         let mut x = 1u64;
         let random: Vec<u8> = (0..8192)
