@@ -456,18 +456,8 @@ pub fn bind(
     if rcvbuf > 0 {
         #[cfg(target_os = "linux")]
         {
-            let v: libc::c_int = rcvbuf.min(i32::MAX as usize) as libc::c_int;
-            // SAFETY: setsockopt with a pointer to a live c_int and its size.
-            let rc = unsafe {
-                libc::setsockopt(
-                    std::os::unix::io::AsRawFd::as_raw_fd(&s),
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVBUFFORCE,
-                    &v as *const libc::c_int as *const libc::c_void,
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            };
-            if rc != 0 {
+            let v = rcvbuf.min(i32::MAX as usize) as libc::c_int;
+            if set_int_option(&s, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, v).is_err() {
                 s.set_recv_buffer_size(rcvbuf)?;
             }
         }
@@ -478,26 +468,12 @@ pub fn bind(
     let granted = s.recv_buffer_size().unwrap_or(0) / if cfg!(target_os = "linux") { 2 } else { 1 };
     #[cfg(target_os = "linux")]
     {
-        let on: libc::c_int = 1;
-        // SAFETY: as above.
-        unsafe {
-            libc::setsockopt(
-                std::os::unix::io::AsRawFd::as_raw_fd(&s),
-                libc::IPPROTO_IP,
-                libc::IP_PKTINFO,
-                &on as *const libc::c_int as *const libc::c_void,
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-            // The kernel's count of datagrams dropped for a full buffer,
-            // attached to received datagrams (so drops are never silent).
-            libc::setsockopt(
-                std::os::unix::io::AsRawFd::as_raw_fd(&s),
-                libc::SOL_SOCKET,
-                libc::SO_RXQ_OVFL,
-                &on as *const libc::c_int as *const libc::c_void,
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
+        // Both are best effort: without them the local address is the
+        // bound one and kernel drops go uncounted.
+        let _ = set_int_option(&s, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+        // The kernel's count of datagrams dropped for a full buffer,
+        // attached to received datagrams (so drops are never silent).
+        let _ = set_int_option(&s, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1);
     }
     match group {
         Some(g) => {
@@ -508,6 +484,31 @@ pub fn bind(
     }
     s.set_nonblocking(true)?;
     Ok((s.into(), granted))
+}
+
+/// `setsockopt` with an `int` value.
+#[cfg(target_os = "linux")]
+fn set_int_option(
+    s: &Socket,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: setsockopt with a pointer to a live c_int and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            std::os::unix::io::AsRawFd::as_raw_fd(s),
+            level,
+            name,
+            &v as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Storage for one batch receive.
