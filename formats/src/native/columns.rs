@@ -205,10 +205,11 @@ fn t2_key(r: &Record) -> u32 {
 
 /// An insert-only open-addressing table numbering distinct keys in order of
 /// first appearance; cleared per block. Slots hold `index + 1` (0: empty);
-/// the keys themselves live in `keys`, in index order. The table starts
-/// small and doubles at half load, so that the few distinct keys of a
-/// typical block are looked up in L1 rather than in a table sized for the
-/// worst case.
+/// the keys themselves live in `keys`, in index order. The table is sized
+/// for as many keys as the previous block had and doubles at half load, so
+/// that the few distinct keys of a typical block are looked up in L1 rather
+/// than in a table sized for the worst case, and a block like the last one
+/// does not rehash on the way.
 struct Numbering<K> {
     slots: Vec<u32>,
     mask: usize,
@@ -230,11 +231,14 @@ impl<K: Copy + Eq> Numbering<K> {
         }
     }
 
-    /// Empties the table.
+    /// Empties the table, sized for as many keys as it last held.
     fn reset(&mut self) {
+        let size = (2 * self.keys.len() + 1)
+            .next_power_of_two()
+            .max(NUMBERING_MIN_SLOTS);
         self.slots.clear();
-        self.slots.resize(NUMBERING_MIN_SLOTS, 0);
-        self.mask = NUMBERING_MIN_SLOTS - 1;
+        self.slots.resize(size, 0);
+        self.mask = size - 1;
         self.keys.clear();
         self.hashes.clear();
     }
