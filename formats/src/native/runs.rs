@@ -42,12 +42,10 @@ impl Drop for RunCoder {
 }
 
 /// A zstd return code as a result (the error as zstd names it).
-fn check(code: usize) -> Result<usize, String> {
-    // SAFETY: both functions only look at the integer; the name is a
-    // static C string.
+fn check(code: usize) -> Result<usize, &'static str> {
+    // SAFETY: only looks at the integer.
     if unsafe { sys::ZSTD_isError(code) } != 0 {
-        let name = unsafe { std::ffi::CStr::from_ptr(sys::ZSTD_getErrorName(code)) };
-        Err(name.to_string_lossy().into_owned())
+        Err(zstd::zstd_safe::get_error_name(code))
     } else {
         Ok(code)
     }
