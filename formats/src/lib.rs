@@ -12,6 +12,7 @@
 pub mod ft;
 pub mod native;
 pub mod record;
+pub mod time;
 pub mod v5;
 
 pub use record::Record;
