@@ -12,9 +12,7 @@ use formats::v5;
 use formats::Record;
 
 fn golden(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/golden/flowtools/inputs")
-        .join(rel)
+    crate::util::golden_input(rel)
 }
 
 fn read_ft(path: &Path) -> Vec<Record> {

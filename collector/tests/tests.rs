@@ -3,3 +3,4 @@
 
 mod capture;
 mod send;
+mod util;

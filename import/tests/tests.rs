@@ -1,22 +1,20 @@
-//! Acceptance tests: every sample of `shared/golden/connlogs` imported into
+//! Acceptance tests: every sample of `testdata/golden/connlogs` imported into
 //! native files, the figures of `expected.json` checked against the report
 //! and against the records read back from the written files.
 
+mod util;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 
 use formats::native::NativeFile;
 use formats::Record;
 use import::summary::{utc_text, Report, Summary};
 use import::{Anchor, Config, Format, Output};
 use serde_json::Value;
-
-fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/connlogs")
-}
+use util::connlog;
 
 fn expected(name: &str) -> Value {
-    let text = std::fs::read_to_string(golden().join("expected.json")).expect("expected.json");
+    let text = std::fs::read_to_string(connlog("expected.json")).expect("expected.json");
     let v: Value = serde_json::from_str(&text).expect("json");
     v[name].clone()
 }
@@ -31,15 +29,12 @@ struct Imported {
 
 fn import_sample(name: &str, format: Format, anchor: Option<&str>) -> Imported {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = Config::new(
-        vec![golden().join(name)],
-        Output::Dir(dir.path().join("flows")),
-    );
+    let mut cfg = Config::new(vec![connlog(name)], Output::Dir(dir.path().join("flows")));
     cfg.format = format;
     if let Some(a) = anchor {
         cfg.anchor = Anchor::At(import::syslog::parse_time(a).expect("anchor"));
     }
-    cfg.namespace_hash = Some(golden().join("namespace.hash"));
+    cfg.namespace_hash = Some(connlog("namespace.hash"));
     let report = import::run(&cfg).expect("import");
     let mut records = Vec::new();
     let mut ifnames = HashMap::new();
@@ -540,7 +535,7 @@ fn auto_detection_picks_each_samples_format() {
         ("anetcon.nat.log", Format::Anetcon),
         ("anetcon.other.log", Format::Anetcon),
     ] {
-        let data = std::fs::read(golden().join(name)).unwrap();
+        let data = std::fs::read(connlog(name)).unwrap();
         assert_eq!(import::detect_format(&data), Some(f), "{name}");
     }
 }
@@ -556,7 +551,7 @@ fn cli_wrong_format_exits_2_and_writes_nothing() {
     let o = std::process::Command::new(bin())
         .args(["--format", "conntrack", "-o"])
         .arg(&out)
-        .arg(golden().join("iptables-rfc3339.log"))
+        .arg(connlog("iptables-rfc3339.log"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -584,7 +579,7 @@ fn cli_ft_stream_to_stdout_and_errors_file() {
         .arg(&errors)
         .arg("--ipv6-out")
         .arg(&v6)
-        .arg(golden().join("iptables-new-outbound.log"))
+        .arg(connlog("iptables-new-outbound.log"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -164,8 +164,7 @@ fn fast_path_filters_and_windows_match_the_pipe() {
 }
 
 fn run_sh(cmd: &str) -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/golden/flowtools/inputs");
+    let dir = crate::util::golden("inputs");
     let bins = std::path::Path::new(env!("CARGO_BIN_EXE_flow-cat"))
         .parent()
         .unwrap()

@@ -7,3 +7,4 @@ mod dump;
 mod fastpath;
 mod print;
 mod stat;
+mod util;
