@@ -1,5 +1,6 @@
 //! Helpers of the flow-import integration tests: paths to the committed
-//! connection-log samples.
+//! connection-log samples. (`util/mod.rs`, not `util.rs`, so that cargo
+//! does not build it as a second test binary.)
 
 use std::path::{Path, PathBuf};
 
