@@ -1,5 +1,8 @@
-//! Integration tests of the collector crate's binaries, on loopback:
-//! flow-capture end to end ([`capture`]) and flow-send ([`send`]).
+//! Integration tests of the collector crate: flow-capture's binary end to
+//! end on loopback ([`capture`]), the collector as a library run in this
+//! process with a manual clock ([`inprocess`]), and flow-send ([`send`]).
 
 mod capture;
+mod inprocess;
 mod send;
+mod util;
