@@ -205,30 +205,16 @@ enum FileWriter {
 impl FileWriter {
     fn write_all(&mut self, rs: &[Record], path: &Path) -> Result<(), ArchiveError> {
         match self {
-            FileWriter::Native(w) => w.write_all(rs).map_err(|e| native_error(path, e)),
-            FileWriter::Ft(w, _) => w.write_all(rs).map_err(|e| ft_error(path, e)),
+            FileWriter::Native(w) => w.write_all(rs).map_err(|e| ArchiveError::native(path, e)),
+            FileWriter::Ft(w, _) => w.write_all(rs).map_err(|e| ArchiveError::ft(path, e)),
         }
     }
 
     fn flush(&mut self, path: &Path) -> Result<(), ArchiveError> {
         match self {
-            FileWriter::Native(w) => w.flush_block().map_err(|e| native_error(path, e)),
-            FileWriter::Ft(w, _) => w.flush().map_err(|e| ft_error(path, e)),
+            FileWriter::Native(w) => w.flush_block().map_err(|e| ArchiveError::native(path, e)),
+            FileWriter::Ft(w, _) => w.flush().map_err(|e| ArchiveError::ft(path, e)),
         }
-    }
-}
-
-fn native_error(path: &Path, source: formats::native::NativeError) -> ArchiveError {
-    ArchiveError::Native {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn ft_error(path: &Path, source: formats::ft::FtError) -> ArchiveError {
-    ArchiveError::Ft {
-        path: path.to_path_buf(),
-        source,
     }
 }
 
@@ -581,14 +567,14 @@ impl<C: Clock> Sink<C> {
                 };
                 NativeWriter::new(bw, &h, opts)
                     .map(FileWriter::Native)
-                    .map_err(|e| native_error(file.path(), e))
+                    .map_err(|e| ArchiveError::native(file.path(), e))
             }
             FileKind::Ft => {
                 let h = ft_header(&self.cfg, cap_start as u32);
                 let level = self.cfg.level.unwrap_or(6).clamp(0, 9) as u32;
                 FtWriter::new(bw, &h, Some(level))
                     .map(|w| FileWriter::Ft(w, h))
-                    .map_err(|e| ft_error(file.path(), e))
+                    .map_err(|e| ArchiveError::ft(file.path(), e))
             }
         };
         let writer = match writer {
@@ -672,7 +658,9 @@ impl<C: Clock> Sink<C> {
                     h.metadata
                         .push(("dropped_flows".into(), c.dropped.to_string()));
                 }
-                w.finish().map(drop).map_err(|e| native_error(&tmp, e))
+                w.finish()
+                    .map(drop)
+                    .map_err(|e| ArchiveError::native(&tmp, e))
             }
             FileWriter::Ft(w, mut h) => {
                 h.cap_end = Some(cap_end as u32);
@@ -682,7 +670,7 @@ impl<C: Clock> Sink<C> {
                 h.seq_reset = Some(clamp32(c.resets));
                 w.finish_rewrite(&h)
                     .map(drop)
-                    .map_err(|e| ft_error(&tmp, e))
+                    .map_err(|e| ArchiveError::ft(&tmp, e))
             }
         };
         let mut file = f.file;

@@ -141,18 +141,12 @@ fn walk(
 /// What the first bytes of the file at `path` are.
 pub fn sniff(path: &Path) -> Result<Detected, ArchiveError> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| ArchiveError::io(path, Op::Open, e))?;
-    let mut buf = [0u8; 8];
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ArchiveError::io(path, Op::Read, e)),
-        }
-    }
-    Ok(crate::detect(&buf[..n]))
+    let f = std::fs::File::open(path).map_err(|e| ArchiveError::io(path, Op::Open, e))?;
+    let mut prefix = Vec::with_capacity(8);
+    f.take(8)
+        .read_to_end(&mut prefix)
+        .map_err(|e| ArchiveError::io(path, Op::Read, e))?;
+    Ok(crate::detect(&prefix))
 }
 
 #[cfg(test)]

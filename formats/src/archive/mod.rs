@@ -200,14 +200,16 @@ impl ArchiveError {
         }
     }
 
-    fn native(path: &Path, source: crate::native::NativeError) -> Self {
+    /// An [`ArchiveError::Native`] on `path`.
+    pub fn native(path: &Path, source: crate::native::NativeError) -> Self {
         ArchiveError::Native {
             path: path.to_path_buf(),
             source,
         }
     }
 
-    fn ft(path: &Path, source: crate::ft::FtError) -> Self {
+    /// An [`ArchiveError::Ft`] on `path`.
+    pub fn ft(path: &Path, source: crate::ft::FtError) -> Self {
         ArchiveError::Ft {
             path: path.to_path_buf(),
             source,

@@ -26,7 +26,7 @@ struct Args {
     exporter_map: Vec<String>,
     /// Zone of zone-less stamps: UTC, local (honours TZ) or an offset like +02:00.
     #[arg(long, default_value = "UTC")]
-    tz: import::syslog::Tz,
+    tz: formats::time::Zone,
     /// Year-less stamps: the last line falls in this year (default: from the file's mtime).
     #[arg(long, conflicts_with = "anchor")]
     year: Option<i32>,
@@ -59,12 +59,22 @@ struct Args {
     inputs: Vec<PathBuf>,
 }
 
-fn time_arg(what: &str, s: &str) -> Result<i64, Error> {
+fn time_arg(what: &'static str, s: &str) -> Result<i64, Error> {
     match import::syslog::parse_time(s) {
         Some(t) => Ok(t),
-        None => Err(Error::Usage(format!(
-            "--{what} {s:?}: expected RFC 3339 with an offset, e.g. 2025-01-01T00:20:00Z"
-        ))),
+        None => Err(Error::Invalid {
+            option: what,
+            given: s.to_string(),
+            expected: "RFC 3339 with an offset, e.g. 2025-01-01T00:20:00Z",
+        }),
+    }
+}
+
+fn map_err(item: &str) -> Error {
+    Error::Invalid {
+        option: "--exporter-map",
+        given: item.to_string(),
+        expected: "host=IP with an IPv4 address",
     }
 }
 
@@ -83,14 +93,8 @@ fn config(a: Args) -> Result<Config, Error> {
         .flat_map(|m| m.split(','))
         .filter(|s| !s.is_empty())
     {
-        let (h, ip) = item
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--exporter-map {item:?}: expected host=IP")))?;
-        let ip = ip.parse().map_err(|_| {
-            Error::Usage(format!(
-                "--exporter-map {item:?}: {ip:?} is not an IPv4 address"
-            ))
-        })?;
+        let (h, ip) = item.split_once('=').ok_or_else(|| map_err(item))?;
+        let ip = ip.parse().map_err(|_| map_err(item))?;
         c.exporter_map.push((h.to_string(), ip));
     }
     c.tz = a.tz;
@@ -98,10 +102,10 @@ fn config(a: Args) -> Result<Config, Error> {
         c.anchor = Anchor::Year(y);
     }
     if let Some(t) = &a.anchor {
-        c.anchor = Anchor::At(time_arg("anchor", t)?);
+        c.anchor = Anchor::At(time_arg("--anchor", t)?);
     }
     if let Some(t) = &a.boot_time {
-        c.boot_time_us = Some(time_arg("boot-time", t)?);
+        c.boot_time_us = Some(time_arg("--boot-time", t)?);
     }
     c.nat = a.nat;
     c.ipv6_out = a.ipv6_out;
@@ -109,10 +113,11 @@ fn config(a: Args) -> Result<Config, Error> {
     c.namespace_hash = a.namespace_hash;
     c.dedupe = !a.no_dedupe;
     if a.nesting > 3 {
-        return Err(Error::Usage(format!(
-            "--nesting {}: expected 0..=3",
-            a.nesting
-        )));
+        return Err(Error::Invalid {
+            option: "--nesting",
+            given: a.nesting.to_string(),
+            expected: "0..=3",
+        });
     }
     c.nesting = a.nesting;
     Ok(c)
