@@ -504,11 +504,11 @@ impl<C: Clock> Sink<C> {
         }
     }
 
-    /// The name of a new file for `slot` opened at `now`: the slot start,
-    /// unless a file of ours already used that time (then the file's own
-    /// start time, or the next free second).
-    fn new_name(&self, dir: &Path, slot: Slot, now: i64) -> Result<FileName, ArchiveError> {
-        let zone = self.cfg.schedule.zone;
+    /// The names for a new file of `slot` opened at `now`, best first:
+    /// the slot start, unless a file of ours already used that time (then
+    /// the file's own start time), then the seconds after it.
+    fn name_candidates(&self, slot: Slot, now: i64) -> impl Iterator<Item = FileName> {
+        let (kind, zone) = (self.cfg.kind, self.cfg.schedule.zone);
         let floor = self.newest_name.map_or(i64::MIN, |t| t + 1);
         let mut times: Vec<i64> = [slot.start, now]
             .into_iter()
@@ -517,15 +517,9 @@ impl<C: Clock> Sink<C> {
         if times.is_empty() {
             times.push(floor);
         }
-        let name = |t| FileName::new(self.cfg.kind, EXPORT_VERSION, t, zone);
+        let name = move |t| FileName::new(kind, EXPORT_VERSION, t, zone);
         let last = name(times[times.len() - 1]);
-        first_free(
-            dir,
-            times
-                .iter()
-                .map(|&t| name(t))
-                .chain(last.later(zone).skip(1)),
-        )
+        times.into_iter().map(name).chain(last.later(zone).skip(1))
     }
 
     fn open_file(&mut self, now_ms: i64) -> Result<OpenFile, ArchiveError> {
@@ -536,10 +530,8 @@ impl<C: Clock> Sink<C> {
             slot.start,
             self.cfg.schedule.zone,
         ));
-        std::fs::create_dir_all(&dir).map_err(|e| ArchiveError::io(&dir, Op::CreateDir, e))?;
-        let name = self.new_name(&dir, slot, now)?;
+        let (file, name) = TmpFile::create_free(&dir, self.name_candidates(slot, now))?;
         self.newest_name = Some(self.newest_name.map_or(name.time, |n| n.max(name.time)));
-        let file = TmpFile::for_name(&dir, name)?;
         let cap_start = now.max(slot.start);
         let bw = match file.writer() {
             Ok(w) => BufWriter::with_capacity(256 * 1024, w),

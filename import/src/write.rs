@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use formats::archive::{first_free, nest_dir, FileKind, FileName, Schedule, Slot, TmpFile};
+use formats::archive::{nest_dir, FileKind, FileName, Schedule, Slot, TmpFile};
 use formats::ft::{ByteOrder, FtHeader, FtWriter};
 use formats::native::{NativeHeader, NativeWriter, WriterOptions};
 use formats::time::Zone;
@@ -73,13 +73,6 @@ impl std::fmt::Debug for SlotWriter {
     }
 }
 
-fn io_at(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
-}
-
 impl SlotWriter {
     /// A writer into `dir` (created when the first file is): 5-minute
     /// slots and names in `zone`, `nesting` levels of
@@ -135,13 +128,11 @@ impl SlotWriter {
     fn create(&mut self, slot: i64) -> Result<OpenFile, Error> {
         let zone = self.schedule.zone;
         let dir = self.dir.join(nest_dir(self.nesting, slot, zone));
-        std::fs::create_dir_all(&dir).map_err(|e| io_at(&dir, e))?;
         // A slot already written (earlier in this run, or by a previous
         // import) gets a numbered sibling instead of being overwritten.
         let base = FileName::new(FileKind::Native, 5, slot, zone);
         let again = usize::from(self.finished.contains(&slot));
-        let name = first_free(&dir, base.numbered().skip(again))?;
-        let file = TmpFile::for_name(&dir, name)?;
+        let (file, _) = TmpFile::create_free(&dir, base.numbered().skip(again))?;
         let header = NativeHeader {
             export_version: 5,
             cap_start: clamp_u32(slot),

@@ -18,7 +18,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use super::{ArchiveError, FileName, Op};
+use super::{first_free, ArchiveError, FileName, Op};
 
 /// A file being written under a temporary name; see the module docs.
 #[derive(Debug)]
@@ -97,6 +97,19 @@ impl TmpFile {
             dir.join(name.as_tmp().to_string()),
             dir.join(name.as_finished().to_string()),
         )
+    }
+
+    /// A new file of the flow directory in one call: creates `dir` (and
+    /// its parents) if missing, picks the first of `candidates` that is
+    /// free there ([`first_free`]) and creates its `tmp-` form. Returns the
+    /// file and the (finished) name chosen.
+    pub fn create_free(
+        dir: &Path,
+        candidates: impl IntoIterator<Item = FileName>,
+    ) -> Result<(Self, FileName), ArchiveError> {
+        std::fs::create_dir_all(dir).map_err(|e| ArchiveError::io(dir, Op::CreateDir, e))?;
+        let name = first_free(dir, candidates)?;
+        Ok((Self::for_name(dir, name)?, name))
     }
 
     /// The open file. `&File` is `Write`, or see [`writer`](Self::writer).
@@ -240,6 +253,19 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&fin).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode & !0o644, 0, "{mode:o}");
+    }
+
+    #[test]
+    fn create_free_makes_the_directory_and_skips_taken_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("2026/2026-11");
+        let name = FileName::new(FileKind::Ft, 5, 1_795_313_700, Zone::UTC);
+        let (a, got) = TmpFile::create_free(&nested, name.later(Zone::UTC)).unwrap();
+        assert_eq!(got, name);
+        assert_eq!(a.path(), nested.join("tmp-v05.2026-11-22.021500+0000"));
+        let (b, got) = TmpFile::create_free(&nested, name.later(Zone::UTC)).unwrap();
+        assert_eq!(got.time, name.time + 1, "the first is being written");
+        assert_eq!(b.dest(), nested.join("ft-v05.2026-11-22.021501+0000"));
     }
 
     #[test]
