@@ -22,5 +22,4 @@ pub mod filter;
 pub mod log;
 pub mod receive;
 pub mod rotate;
-pub mod send;
 pub mod sink;

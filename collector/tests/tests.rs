@@ -2,4 +2,3 @@
 //! flow-capture end to end ([`capture`]) and flow-send ([`send`]).
 
 mod capture;
-mod send;
