@@ -1,4 +1,4 @@
-//! flow-capture and flow-send: the network side of the suite.
+//! flow-capture: the network side of the suite.
 //!
 //! flow-capture receives NetFlow v5 datagrams and stores them in rotating
 //! flow files. The receive path ([`receive`]: socket, batch receive,
@@ -25,5 +25,4 @@ pub mod exporters;
 pub mod filter;
 pub mod log;
 pub mod receive;
-pub mod send;
 pub mod sink;

@@ -279,7 +279,7 @@ fn io_err(path: &Path, action: &'static str, e: &std::io::Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),
         action,
-        reason: query::input::io_reason(e),
+        reason: flowio::input::io_reason(e),
     }
 }
 

@@ -8,7 +8,6 @@ use std::process::{Command, Stdio};
 
 fn bin(name: &str) -> String {
     match name {
-        "flow-gen" => env!("CARGO_BIN_EXE_flow-gen").to_string(),
         "flow-cat" => env!("CARGO_BIN_EXE_flow-cat").to_string(),
         "flow-stat" => env!("CARGO_BIN_EXE_flow-stat").to_string(),
         "flow-print" => env!("CARGO_BIN_EXE_flow-print").to_string(),
@@ -67,20 +66,17 @@ fn dataset() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     // 60k flows at 40 flows/s: 25 minutes of 5-minute native files,
     // each with several 8192-record blocks.
-    let st = Command::new(bin("flow-gen"))
-        .args([
-            "--count",
-            "60000",
-            "--rate",
-            "40",
-            "--native",
-            "--split-5min",
-            "-o",
-        ])
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let cfg = testbed::gen::Config {
+        gen: testbed::gen::GenConfig {
+            count: 60_000,
+            rate: 40.0,
+            ..Default::default()
+        },
+        output: testbed::gen::Output::Split {
+            dir: dir.path().to_path_buf(),
+        },
+    };
+    testbed::gen::run(&cfg).expect("generate flows");
     dir
 }
 

@@ -1,11 +1,11 @@
-//! flow-gen: deterministic synthetic NetFlow v5 flows (see `query::gen`).
+//! flow-gen: deterministic synthetic NetFlow v5 flows (see `testbed::gen`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use query::gen::{self, Config, GenConfig, Output, Prefix};
-use query::Error;
+use testbed::gen::Error;
+use testbed::gen::{self, Config, GenConfig, Output, Prefix};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -99,5 +99,12 @@ fn config(a: Args) -> Result<Config, Error> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    query::cli::main_wrapper(|| gen::run(&config(args)?))
+    flowio::cli::main_wrapper(|| {
+        let cfg = config(args)?;
+        let files = gen::run(&cfg)?;
+        if let Output::Split { dir } = &cfg.output {
+            flowio::cli::warn(format_args!("wrote {files} files under {}", dir.display()));
+        }
+        Ok::<_, Error>(ExitCode::SUCCESS)
+    })
 }

@@ -10,7 +10,7 @@ use formats::native::{self, BlockInfo, NativeFile, NativeHeader};
 use formats::Record;
 use memmap2::Mmap;
 
-use crate::Error;
+use crate::{Error, Skipped, Warning, Warnings};
 
 /// Records per batch handed to reports.
 pub const BATCH: usize = 4096;
@@ -27,14 +27,19 @@ pub trait RecordSource {
 /// An ft stream read from any byte source.
 pub struct FtSource<R: Read> {
     reader: FtReader<R>,
+    name: String,
+    warnings: Warnings,
     warned: bool,
 }
 
 impl<R: Read> FtSource<R> {
-    /// Reads the header of `r`.
-    pub fn new(r: R) -> Result<Self, Error> {
+    /// Reads the header of `r`; `name` names it in warnings (a truncated
+    /// last record, say), which go to `warnings`.
+    pub fn new(r: R, name: &str, warnings: &Warnings) -> Result<Self, Error> {
         Ok(FtSource {
             reader: FtReader::new(r)?,
+            name: name.to_string(),
+            warnings: warnings.clone(),
             warned: false,
         })
     }
@@ -48,7 +53,8 @@ impl<R: Read> RecordSource for FtSource<R> {
         let n = self.reader.read_batch(out, BATCH)?;
         if n == 0 && !self.warned {
             if let Some(w) = self.reader.warning() {
-                crate::cli::warn(w);
+                let name = if self.name == "-" { "" } else { &self.name };
+                self.warnings.push(Warning::new(name, w, Skipped::Nothing));
             }
             self.warned = true;
         }
@@ -93,15 +99,16 @@ fn release_range(map: &Mmap, start: usize, len: usize) {
 }
 
 /// Opens standard input as an ft stream.
-pub fn open_stdin() -> Result<FtSource<std::io::StdinLock<'static>>, Error> {
-    FtSource::new(std::io::stdin().lock())
+pub fn open_stdin(warnings: &Warnings) -> Result<FtSource<std::io::StdinLock<'static>>, Error> {
+    FtSource::new(std::io::stdin().lock(), "-", warnings)
 }
 
 /// A mapped native file shared by the workers of a scan.
 pub type SharedNative = Arc<NativeFile<Mmap>>;
 
-/// One input named on a command line, after its header was read.
-#[derive(Debug)]
+/// One input named on a command line, after its header was read (a clone
+/// shares the mapped file).
+#[derive(Clone, Debug)]
 pub struct Input {
     /// The name as the user typed it (or the path found in a directory).
     pub display: String,
@@ -120,21 +127,27 @@ pub struct CollectOptions {
     pub include_tmp: bool,
     /// `-g`: one list for all arguments, sorted by capture start.
     pub global_sort: bool,
+    /// Where unreadable inputs are reported.
+    pub warnings: Warnings,
 }
 
-fn header_of_file(path: &std::path::Path) -> Result<(FtHeader, Option<SharedNative>), Error> {
+fn header_of_file(
+    path: &std::path::Path,
+    warnings: &Warnings,
+) -> Result<(FtHeader, Option<SharedNative>), Error> {
     let mut f = std::fs::File::open(path)?;
     let mut magic = [0u8; 8];
     let n = read_prefix(&mut f, &mut magic)?;
     if formats::detect(&magic[..n]) == formats::Detected::Native {
         let map = native::mmap_file(&f)?;
-        let nf = NativeFile::open(map).map_err(|e| Error::Msg(e.to_string()))?;
+        let nf = NativeFile::open(map)?;
         // Reading the block headers mapped much of the file (the kernel maps
         // up to 64 KiB of cached pages around each fault); give them back
         // until the blocks are decoded (see release_block).
         release_range(nf.bytes(), 0, nf.bytes().len());
+        let name = path.display().to_string();
         for w in nf.warnings() {
-            crate::cli::warn(format!("{}: {w}", path.display()));
+            warnings.push(Warning::new(name.as_str(), w, Skipped::Nothing));
         }
         return Ok((native_ft_view(nf.header()), Some(Arc::new(nf))));
     }
@@ -193,12 +206,14 @@ fn scan_dir(
     if depth > 50 {
         return;
     }
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        crate::cli::warn(format!(
-            "{}: cannot read directory; skipping it",
-            dir.display()
-        ));
-        return;
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            let why = format!("cannot read directory: {}; skipping it", io_reason(&e));
+            let w = Warning::new(dir.display().to_string(), why, Skipped::Nothing);
+            opts.warnings.push(w);
+            return;
+        }
     };
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
@@ -221,7 +236,7 @@ fn scan_dir(
 /// flow-cat's order: one list per argument (directories scanned
 /// recursively and sorted by capture start, ties by name), or one list
 /// sorted by capture start with `global_sort`. Unreadable inputs are
-/// reported on stderr and skipped. `"-"` is standard input, read later.
+/// reported to `opts.warnings` and skipped. `"-"` is standard input, read later.
 pub fn collect(args: &[String], opts: &CollectOptions) -> Vec<Vec<Input>> {
     let mut lists: Vec<Vec<Input>> = Vec::new();
     for arg in args {
@@ -240,10 +255,9 @@ pub fn collect(args: &[String], opts: &CollectOptions) -> Vec<Vec<Input>> {
         let mut files = Vec::new();
         match std::fs::metadata(&p) {
             Err(e) => {
-                crate::cli::warn(format!(
-                    "{arg}: cannot open: {}; skipping it",
-                    io_reason(&e)
-                ));
+                let why = format!("cannot open: {}; skipping it", io_reason(&e));
+                opts.warnings
+                    .push(Warning::new(arg.as_str(), why, Skipped::Nothing));
                 continue;
             }
             Ok(m) if m.is_dir() => scan_dir(&p, opts, &mut files, 0),
@@ -256,14 +270,14 @@ pub fn collect(args: &[String], opts: &CollectOptions) -> Vec<Vec<Input>> {
         }
         for f in files {
             let display = f.to_string_lossy().into_owned();
-            match header_of_file(&f) {
+            match header_of_file(&f, &opts.warnings) {
                 Ok((header, native)) => list.push(Input {
                     display,
                     path: Some(f),
                     header,
                     native,
                 }),
-                Err(e) => crate::cli::warn(format!("{display}: {e}; ignoring this file")),
+                Err(e) => opts.warnings.push(Warning::new(display, e, Skipped::File)),
             }
         }
         let is_dir = std::fs::metadata(arg).map(|m| m.is_dir()).unwrap_or(false);
@@ -289,11 +303,13 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Opens an input for reading its records.
-pub fn open(input: &Input) -> Result<Box<dyn RecordSource>, Error> {
+/// Opens an input for reading its records; problems that do not stop
+/// the read (a corrupt block) go to `warnings`.
+pub fn open(input: &Input, warnings: &Warnings) -> Result<Box<dyn RecordSource>, Error> {
     if let Some(nf) = &input.native {
         return Ok(Box::new(NativeSource {
             display: input.display.clone(),
+            warnings: warnings.clone(),
             blocks: nf.blocks().to_vec(),
             file: nf.clone(),
             header: input.header.clone(),
@@ -301,13 +317,11 @@ pub fn open(input: &Input) -> Result<Box<dyn RecordSource>, Error> {
         }));
     }
     match &input.path {
-        None => Ok(Box::new(open_stdin()?)),
+        None => Ok(Box::new(open_stdin(warnings)?)),
         Some(p) => {
             let f = std::fs::File::open(p)?;
-            Ok(Box::new(FtSource::new(std::io::BufReader::with_capacity(
-                256 * 1024,
-                f,
-            ))?))
+            let r = std::io::BufReader::with_capacity(256 * 1024, f);
+            Ok(Box::new(FtSource::new(r, &input.display, warnings)?))
         }
     }
 }
@@ -315,6 +329,7 @@ pub fn open(input: &Input) -> Result<Box<dyn RecordSource>, Error> {
 /// A native file read block after block, in file order.
 pub struct NativeSource {
     display: String,
+    warnings: Warnings,
     file: Arc<NativeFile<Mmap>>,
     blocks: Vec<BlockInfo>,
     header: FtHeader,
@@ -335,7 +350,11 @@ impl RecordSource for NativeSource {
             match decoded {
                 Ok(()) if out.len() > before => return Ok(out.len() - before),
                 Ok(()) => {}
-                Err(e) => crate::cli::warn(format!("{}: {e}; skipping this block", self.display)),
+                Err(e) => self.warnings.push(Warning::new(
+                    self.display.as_str(),
+                    e,
+                    Skipped::Block { records: b.records },
+                )),
             }
         }
         Ok(0)
@@ -403,13 +422,35 @@ pub enum MergeOrder {
     Any,
 }
 
-/// Runs a fold over every record of `inputs` that is inside `window` and
-/// `keep` retains (a batch filter, e.g. [`crate::select::Selection::retain`]), decoding native blocks (and whole ft files) in parallel
-/// on `threads` workers (0 = all cores).
-///
-/// Native blocks decode only the columns of `fields`, which must cover
-/// every field `keep` and `fold` read (the time fields that a closed
-/// `window` reads are added here); other fields are unspecified.
+/// What [`scan`] reads, and how.
+#[derive(Clone, Copy)]
+pub struct Scan<'a> {
+    /// The inputs.
+    pub inputs: &'a [Input],
+    /// The time window.
+    pub window: Window,
+    /// The selection, as a batch filter (e.g.
+    /// [`crate::select::Selection::retain`]).
+    pub keep: &'a (dyn Fn(&mut Vec<Record>) + Sync),
+    /// The record fields `keep` and the fold read: native blocks decode
+    /// only these (the time fields a closed window reads are added); other
+    /// fields are unspecified.
+    pub fields: formats::native::Fields,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// How partial results may be merged.
+    pub order: MergeOrder,
+    /// Where problems with single inputs and blocks go; each carries the
+    /// input's index in `inputs`.
+    pub warnings: &'a Warnings,
+    /// Show a progress line on stderr when it is a terminal and the scan
+    /// takes more than about two seconds (binaries ask for it).
+    pub progress: bool,
+}
+
+/// Runs a fold over every record of `s.inputs` that is inside the window
+/// and that `s.keep` retains, decoding native blocks (and whole ft files)
+/// in parallel.
 ///
 /// `fold(acc, base, records)` sees the records of one unit in input order;
 /// `base` is `(unit << 32) | position`, strictly increasing in input order,
@@ -417,24 +458,23 @@ pub enum MergeOrder {
 /// key and get the same result as a sequential pass. With
 /// [`MergeOrder::Input`], `merge(left, right)` is called with partial
 /// results in input order; with [`MergeOrder::Any`] in no particular order.
-#[allow(clippy::too_many_arguments)]
-pub fn scan<A, I, F, M>(
-    inputs: &[Input],
-    window: Window,
-    keep: &(dyn Fn(&mut Vec<Record>) + Sync),
-    fields: formats::native::Fields,
-    threads: usize,
-    order: MergeOrder,
-    init: I,
-    fold: F,
-    merge: M,
-) -> Result<A, Error>
+pub fn scan<A, I, F, M>(s: &Scan<'_>, init: I, fold: F, merge: M) -> Result<A, Error>
 where
     A: Send,
     I: Fn() -> A + Sync + Send,
     F: Fn(&mut A, u64, &[Record]) + Sync + Send,
     M: Fn(&mut A, A) + Sync + Send,
 {
+    let Scan {
+        inputs,
+        window,
+        keep,
+        fields,
+        threads,
+        order,
+        warnings,
+        progress,
+    } = *s;
     use rayon::prelude::*;
     let fields = if window.is_open() {
         fields
@@ -456,7 +496,7 @@ where
             None => units.push(Unit::Whole(i)),
         }
     }
-    let progress = Progress::new(units.len() as u64);
+    let progress = Progress::new(units.len() as u64, progress);
     let run_unit = |acc: &mut A, seq: usize, u: &Unit, buf: &mut Vec<Record>| {
         let base = (seq as u64) << 32;
         let mut pos = 0u64;
@@ -480,25 +520,29 @@ where
                 let decoded = nf.decode_block_fields(b, buf, fields);
                 release_block(nf.bytes(), b);
                 if let Err(e) = decoded {
-                    crate::cli::warn(format!("{}: {e}; skipping this block", inputs[*i].display));
+                    let skipped = Skipped::Block { records: b.records };
+                    let w = Warning::new(inputs[*i].display.as_str(), e, skipped);
+                    warnings.push(w.at(*i));
                     buf.clear();
                 }
                 emit(acc, buf);
             }
-            Unit::Whole(i) => match open(&inputs[*i]) {
+            Unit::Whole(i) => match open(&inputs[*i], warnings) {
                 Ok(mut src) => loop {
                     buf.clear();
                     match src.next_batch(buf) {
                         Ok(0) => break,
                         Ok(_) => emit(acc, buf),
                         Err(e) => {
-                            crate::cli::warn(format!("{}: {e}", inputs[*i].display));
+                            let w = Warning::new(inputs[*i].display.as_str(), e, Skipped::Rest);
+                            warnings.push(w.at(*i));
                             break;
                         }
                     }
                 },
                 Err(e) => {
-                    crate::cli::warn(format!("{}: {e}; ignoring this file", inputs[*i].display))
+                    let w = Warning::new(inputs[*i].display.as_str(), e, Skipped::File);
+                    warnings.push(w.at(*i))
                 }
             },
         }
@@ -559,8 +603,7 @@ where
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .build()
-            .map_err(|e| Error::Msg(format!("cannot start worker threads: {e}")))?;
+            .build()?;
         pool.install(work)
     };
     progress.finish();
@@ -578,9 +621,9 @@ struct Progress {
 impl Progress {
     const DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
-    fn new(units: u64) -> Self {
+    fn new(units: u64, wanted: bool) -> Self {
         use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 Some(units),
                 indicatif::ProgressDrawTarget::hidden(),

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alert::{mail::MailConfig, Config, Format, EXIT_ERROR};
 use clap::{Parser, ValueEnum};
-use query::alert::{self, mail::MailConfig, Config, Format, EXIT_ERROR};
-use query::cli;
+use flowio::cli;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
@@ -101,26 +101,26 @@ struct Args {
     now: Option<String>,
 }
 
-fn duration(s: &str, what: &str) -> Result<i64, query::Error> {
-    query::timeparse::parse_duration(s).ok_or_else(|| {
-        query::Error::Msg(format!(
+fn duration(s: &str, what: &str) -> Result<i64, alert::Error> {
+    flowio::timeparse::parse_duration(s).ok_or_else(|| {
+        alert::Error::Msg(format!(
             "{what} {s}: expected a duration like 90s, 30m, 1h, 7d"
         ))
     })
 }
 
-fn config(args: Args) -> Result<Config, query::Error> {
+fn config(args: Args) -> Result<Config, alert::Error> {
     let real_now = chrono::Utc::now().timestamp();
     let now = match &args.now {
-        Some(t) => query::timeparse::parse_time(t, real_now)
-            .map_err(|e| query::Error::Msg(format!("--now {t}: {e}")))?,
+        Some(t) => flowio::timeparse::parse_time(t, real_now)
+            .map_err(|e| alert::Error::Msg(format!("--now {t}: {e}")))?,
         None => real_now,
     };
     let mut vars = Vec::new();
     for v in &args.vars {
         match v.split_once('=') {
             Some((k, val)) => vars.push((k.to_string(), val.to_string())),
-            None => return Err(query::Error::Msg(format!("-v {v}: expected NAME=value"))),
+            None => return Err(alert::Error::Msg(format!("-v {v}: expected NAME=value"))),
         }
     }
     let to: Vec<String> = args
@@ -133,7 +133,7 @@ fn config(args: Args) -> Result<Config, query::Error> {
         .collect();
     let mail = if to.is_empty() {
         if !args.mail_to.is_empty() {
-            return Err(query::Error::Msg("--mail-to needs an address".into()));
+            return Err(alert::Error::Msg("--mail-to needs an address".into()));
         }
         None
     } else {
@@ -146,6 +146,7 @@ fn config(args: Args) -> Result<Config, query::Error> {
         })
     };
     Ok(Config {
+        warnings: cli::printed_warnings(),
         flow_dir: args.flow_dir,
         filter_file: args.filter_file,
         definitions: alert::split_definitions(&args.definitions),

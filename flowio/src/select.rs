@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use formats::ft::{self, FtHeader};
 
 use crate::input::{self, CollectOptions, Input, Window};
-use crate::Error;
+use crate::{Error, Skipped, Warning, Warnings};
 
 /// A compiled predicate over records: a filter.cfg definition, an inline
 /// expression, or both (both must permit).
@@ -51,34 +51,28 @@ impl Selection {
 }
 
 /// Loads a filter.cfg definition and/or an inline expression. Config
-/// warnings go to stderr; errors come back worded for the user.
+/// warnings (a shadowed prefix, say) go to `warnings`.
 pub fn load_selection(
     config_file: Option<&std::path::Path>,
     definition: Option<&str>,
     expression: Option<&str>,
     vars: &[(String, String)],
     symdir: Option<&std::path::Path>,
+    warnings: &Warnings,
 ) -> Result<Selection, Error> {
     let mut filters = Vec::new();
     if let (Some(path), Some(def)) = (config_file, definition) {
-        let symbols = filterlang::Symbols::load(symdir).map_err(|e| Error::Msg(e.to_string()))?;
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Msg(format!(
-                "{}: cannot read filter configuration: {}",
-                path.display(),
-                input::io_reason(&e)
-            ))
-        })?;
+        let symbols = filterlang::Symbols::load(symdir)?;
+        let text = read_text(path, "filter configuration")?;
         let name = path.to_string_lossy();
-        let (cfg, warnings) = filterlang::FilterConfig::parse(&text, &name, vars, &symbols)
-            .map_err(|e| Error::Msg(e.to_string()))?;
-        for w in warnings {
-            crate::cli::warn(w);
+        let (cfg, diagnostics) = filterlang::FilterConfig::parse(&text, &name, vars, &symbols)?;
+        for d in diagnostics {
+            warnings.push(Warning::new("", d, Skipped::Nothing));
         }
-        filters.push(cfg.definition(def).map_err(|e| Error::Msg(e.to_string()))?);
+        filters.push(cfg.definition(def)?);
     }
     if let Some(expr) = expression {
-        filters.push(filterlang::compile_expr(expr).map_err(|e| Error::Msg(e.to_string()))?);
+        filters.push(filterlang::compile_expr(expr)?);
     }
     Ok(Selection { filters })
 }
@@ -107,6 +101,10 @@ pub struct ScanOptions {
     pub symdir: Option<PathBuf>,
     /// `-a`: include `tmp-` files being written.
     pub include_tmp: bool,
+    /// Where problems with single inputs go.
+    pub warnings: Warnings,
+    /// Show a progress line for long scans on a terminal.
+    pub progress: bool,
 }
 
 /// What [`prepare`] resolved from [`ScanOptions`].
@@ -119,6 +117,45 @@ pub struct Prepared {
     pub selection: Selection,
     /// A header describing the inputs as one stream (flow-cat -p style).
     pub header: FtHeader,
+    /// Where problems with single inputs go.
+    pub warnings: Warnings,
+    /// Show a progress line for long scans on a terminal.
+    pub progress: bool,
+}
+
+impl Prepared {
+    /// The unordered parallel scan of these inputs with this window and
+    /// selection, decoding `fields` (plus the selection's) on `threads`
+    /// workers; see [`input::scan`].
+    pub fn scan<A, I, F, M>(
+        &self,
+        fields: formats::native::Fields,
+        threads: usize,
+        order: input::MergeOrder,
+        init: I,
+        fold: F,
+        merge: M,
+    ) -> Result<A, Error>
+    where
+        A: Send,
+        I: Fn() -> A + Sync + Send,
+        F: Fn(&mut A, u64, &[formats::Record]) + Sync + Send,
+        M: Fn(&mut A, A) + Sync + Send,
+    {
+        let selection = &self.selection;
+        let keep = |batch: &mut Vec<formats::Record>| selection.retain(batch);
+        let scan = input::Scan {
+            inputs: &self.inputs,
+            window: self.window,
+            keep: &keep,
+            fields: fields | selection.fields(),
+            threads,
+            order,
+            warnings: &self.warnings,
+            progress: self.progress,
+        };
+        input::scan(&scan, init, fold, merge)
+    }
 }
 
 impl ScanOptions {
@@ -130,7 +167,7 @@ impl ScanOptions {
     /// Loads the selection (filter, expression) alone.
     pub fn selection(&self) -> Result<Selection, Error> {
         if self.filter.is_some() && self.filter_file.is_none() {
-            return Err(Error::Msg("--filter needs --filter-file FILE".into()));
+            return Err(Error::FilterWithoutFile);
         }
         load_selection(
             self.filter_file.as_deref(),
@@ -138,18 +175,23 @@ impl ScanOptions {
             self.expr.as_deref(),
             &self.vars,
             self.symdir.as_deref(),
+            &self.warnings,
         )
     }
 
     /// Parses the time window.
     pub fn window(&self) -> Result<Window, Error> {
         let now = chrono::Utc::now().timestamp();
-        let parse = |s: &Option<String>, what: &str| -> Result<Option<i64>, Error> {
+        let parse = |s: &Option<String>, option: &'static str| -> Result<Option<i64>, Error> {
             s.as_deref()
                 .map(|t| {
                     crate::timeparse::parse_time(t, now)
                         .map(|secs| secs * 1000)
-                        .map_err(|e| Error::Msg(format!("{what} {t}: {e}")))
+                        .map_err(|reason| Error::Time {
+                            option,
+                            given: t.to_string(),
+                            reason,
+                        })
                 })
                 .transpose()
         };
@@ -168,13 +210,14 @@ pub fn prepare(o: &ScanOptions) -> Result<Prepared, Error> {
     let opts = CollectOptions {
         include_tmp: o.include_tmp,
         global_sort: false,
+        warnings: o.warnings.clone(),
     };
     let inputs: Vec<Input> = input::collect(&o.inputs, &opts)
         .into_iter()
         .flatten()
         .collect();
     if inputs.is_empty() {
-        return Err(Error::Msg("no readable flow file among the inputs".into()));
+        return Err(Error::NoInput);
     }
     let header = stream_header(&inputs);
     Ok(Prepared {
@@ -182,6 +225,8 @@ pub fn prepare(o: &ScanOptions) -> Result<Prepared, Error> {
         window,
         selection,
         header,
+        warnings: o.warnings.clone(),
+        progress: o.progress,
     })
 }
 
@@ -217,10 +262,14 @@ pub fn stream_header(inputs: &[Input]) -> FtHeader {
     }
 }
 
-/// Reads `path` fully (for small config files).
-pub fn read_text(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::Msg(format!("{}: {}", path.display(), input::io_reason(&e))))
+/// Reads `path` fully (for small config files); `what` says what the
+/// file is for in the error.
+pub fn read_text(path: &Path, what: &'static str) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Unreadable {
+        path: path.display().to_string(),
+        what,
+        reason: input::io_reason(&e),
+    })
 }
 
 /// The records of prepared inputs, in flow-cat order, restricted to the
@@ -259,10 +308,11 @@ impl input::RecordSource for ChainSource {
                 if !self.prepared.window.may_hold_file(&inp.header) {
                     continue;
                 }
-                match input::open(inp) {
+                match input::open(inp, &self.prepared.warnings) {
                     Ok(s) => self.current = Some(s),
                     Err(e) => {
-                        crate::cli::warn(format!("{}: {e}; ignoring this file", inp.display));
+                        let w = Warning::new(inp.display.as_str(), e, Skipped::File);
+                        self.prepared.warnings.push(w.at(self.next - 1));
                         continue;
                     }
                 }
@@ -272,8 +322,9 @@ impl input::RecordSource for ChainSource {
             let n = match src.next_batch(&mut self.buf) {
                 Ok(n) => n,
                 Err(e) => {
-                    let name = &self.prepared.inputs[self.next - 1].display;
-                    crate::cli::warn(format!("{name}: {e}"));
+                    let name = self.prepared.inputs[self.next - 1].display.as_str();
+                    let w = Warning::new(name, e, Skipped::Rest);
+                    self.prepared.warnings.push(w.at(self.next - 1));
                     0
                 }
             };
@@ -300,7 +351,7 @@ pub fn open_source(o: &ScanOptions) -> Result<Box<dyn input::RecordSource>, Erro
     }
     let window = o.window()?;
     let selection = o.selection()?;
-    let stdin = input::open_stdin()?;
+    let stdin = input::open_stdin(&o.warnings)?;
     if window.is_open() && selection.is_all() {
         return Ok(Box::new(stdin));
     }

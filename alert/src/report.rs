@@ -10,9 +10,9 @@ use chrono::{Local, TimeZone, Timelike};
 use formats::ft::FtHeader;
 use formats::Record;
 
-use super::scan::{DefTally, PeerRow};
-use crate::input::RecordSource;
+use crate::scan::{DefTally, PeerRow};
 use crate::Error;
+use flowio::input::RecordSource;
 
 /// What went wrong with the window's files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -485,7 +485,7 @@ fn print_f5(rows: &[Record]) -> Result<String, Error> {
         fn header(&self) -> &FtHeader {
             &self.header
         }
-        fn next_batch(&mut self, out: &mut Vec<Record>) -> Result<usize, Error> {
+        fn next_batch(&mut self, out: &mut Vec<Record>) -> Result<usize, flowio::Error> {
             out.extend_from_slice(self.rows);
             let n = self.rows.len();
             self.rows = &[];
@@ -499,12 +499,12 @@ fn print_f5(rows: &[Record]) -> Result<String, Error> {
         },
         rows,
     };
-    let cfg = crate::print::PrintConfig {
+    let cfg = query::print::PrintConfig {
         format: Some(5),
-        ..crate::print::PrintConfig::default()
+        ..query::print::PrintConfig::default()
     };
     let mut out = Vec::new();
-    crate::print::run(&cfg, &mut src, &mut out)?;
+    query::print::run(&cfg, &mut src, &mut out)?;
     // flow-print pads its last column; mail does not need the blanks.
     let text = String::from_utf8_lossy(&out);
     let mut s = String::with_capacity(text.len());

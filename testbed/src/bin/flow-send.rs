@@ -1,12 +1,12 @@
 //! flow-send: plays flows back to a collector as NetFlow v5 datagrams over
-//! UDP (see `collector::send`).
+//! UDP (see `testbed::send`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use collector::send::{self, Config, SendError, Sources};
+use testbed::send::{self, Config, SendError, Sources};
 
 /// Sends flows (ft files or stream, native files) to a NetFlow v5 collector.
 ///

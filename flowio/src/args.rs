@@ -1,9 +1,10 @@
-//! Command-line pieces the fast-path tools share (clap stays in binaries).
+//! The clap arguments of the fast path, shared by every reading tool
+//! (feature `clap`; the library itself parses no command lines).
 
 use std::path::PathBuf;
 
+use crate::select::ScanOptions;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use query::select::ScanOptions;
 
 /// Fast-path options: time window, selection, workers.
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -48,13 +49,15 @@ impl ScanArgs {
             threads: self.threads,
             symdir: self.symdir.clone(),
             include_tmp: self.include_tmp,
+            warnings: crate::cli::printed_warnings(),
+            progress: true,
         }
     }
 }
 
 /// getopt's complaint for a command line clap rejected, in the words
 /// flow-tools' tools print before their usage text.
-#[allow(dead_code)] // not every tool that shares this module reports getopt errors
+
 pub fn getopt_complaint(e: &clap::Error) -> String {
     let arg = match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => s.clone(),

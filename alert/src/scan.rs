@@ -2,9 +2,9 @@
 //! every record, in parallel over native blocks (and whole ft files), into
 //! per-definition tallies that merge deterministically.
 //!
-//! This is [`crate::input::scan`]'s shape with one difference that the
-//! report needs: a block or file that cannot be decoded is recorded as a
-//! problem of its input instead of only being warned about on stderr.
+//! The pass is [`flowio::input::scan`]; a block or file that cannot be
+//! decoded comes back as a warning value and becomes a problem of its
+//! input in the report.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -12,10 +12,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use filterlang::Filter;
-use formats::native::{BlockInfo, NativeFile};
+use flowio::input::{Input, MergeOrder, Window};
+use flowio::{Skipped, Warnings};
+use formats::native::NativeFile;
 use formats::Record;
 
-use crate::input::{Input, Window};
 use crate::Error;
 
 /// A fast hasher for the integer keys of the tallies (addresses, ports).
@@ -355,11 +356,6 @@ pub struct Job<'a> {
     pub threads: usize,
 }
 
-enum Unit {
-    Block(usize, BlockInfo),
-    Whole(usize),
-}
-
 /// Why a file could not be opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpenFailure {
@@ -391,7 +387,7 @@ pub fn open_file(path: &Path, display: &str) -> Result<Opened, OpenFailure> {
         if e.kind() == std::io::ErrorKind::NotFound {
             OpenFailure::Vanished
         } else {
-            OpenFailure::Unreadable(crate::input::io_reason(&e))
+            OpenFailure::Unreadable(flowio::input::io_reason(&e))
         }
     };
     let mut f = std::fs::File::open(path).map_err(io)?;
@@ -411,7 +407,7 @@ pub fn open_file(path: &Path, display: &str) -> Result<Opened, OpenFailure> {
             let nf = NativeFile::open(map).map_err(|e| OpenFailure::Corrupt(e.to_string()))?;
             let warnings = nf.warnings().iter().map(|w| w.to_string()).collect();
             let incomplete = !nf.header().complete;
-            let header = crate::input::native_ft_view(nf.header());
+            let header = flowio::input::native_ft_view(nf.header());
             Ok(Opened {
                 input: Input {
                     display: display.to_string(),
@@ -450,97 +446,44 @@ pub fn open_file(path: &Path, display: &str) -> Result<Opened, OpenFailure> {
     }
 }
 
-/// Runs the pass over `inputs` (in report order).
+/// Runs the pass over `inputs` (in report order): flowio's parallel scan,
+/// with the blocks and files it could not read kept as problems of their
+/// input instead of being printed.
 pub fn examine(inputs: &[Opened], job: &Job<'_>) -> Result<Tally, Error> {
-    use rayon::prelude::*;
-    let mut units = Vec::new();
-    for (i, o) in inputs.iter().enumerate() {
-        match &o.input.native {
-            Some(nf) => units.extend(
-                nf.blocks()
-                    .iter()
-                    .filter(|b| job.window.is_open() || job.window.may_hold(b))
-                    .map(|b| Unit::Block(i, *b)),
-            ),
-            None => units.push(Unit::Whole(i)),
-        }
-    }
+    let list: Vec<Input> = inputs.iter().map(|o| o.input.clone()).collect();
+    let warnings = Warnings::kept();
+    let keep_all = |_: &mut Vec<Record>| {};
+    let scan = flowio::input::Scan {
+        inputs: &list,
+        window: job.window,
+        keep: &keep_all,
+        fields: formats::native::Fields::ALL,
+        threads: job.threads,
+        order: MergeOrder::Input,
+        warnings: &warnings,
+        progress: false,
+    };
     let ndefs = job.filters.len();
-    let run_unit = |acc: &mut Tally, seq: usize, u: &Unit, buf: &mut Vec<Record>| {
-        let base = (seq as u64) << 32;
-        match u {
-            Unit::Block(i, b) => {
-                let Some(nf) = inputs[*i].input.native.as_ref() else {
-                    return;
-                };
-                buf.clear();
-                match nf.decode_block(b, buf) {
-                    Ok(()) => acc.add_batch(job, base, buf),
-                    Err(e) => acc.problems.push((
-                        *i,
-                        format!("{e}; the block's {} flows were not examined", b.records),
-                    )),
-                }
+    let mut t = flowio::input::scan(
+        &scan,
+        || Tally::new(ndefs),
+        |acc, base, recs| acc.add_batch(job, base, recs),
+        |acc, later| acc.merge(later, job.samples),
+    )?;
+    for w in warnings.take() {
+        let what = match w.skipped {
+            Skipped::Block { records } => {
+                format!("; the block's {records} flows were not examined")
             }
-            Unit::Whole(i) => match crate::input::open(&inputs[*i].input) {
-                Ok(mut src) => {
-                    let mut pos = 0u64;
-                    loop {
-                        buf.clear();
-                        match src.next_batch(buf) {
-                            Ok(0) => break,
-                            Ok(_) => {
-                                acc.add_batch(job, base | pos, buf);
-                                pos += buf.len() as u64;
-                            }
-                            Err(e) => {
-                                acc.problems.push((
-                                    *i,
-                                    format!("{e}; the rest of the file was not examined"),
-                                ));
-                                break;
-                            }
-                        }
-                    }
-                }
-                Err(e) => acc
-                    .problems
-                    .push((*i, format!("{e}; the file was not examined"))),
-            },
-        }
-    };
-    let work = || {
-        let mut t = units
-            .par_iter()
-            .enumerate()
-            .with_min_len(1)
-            .fold(
-                || (Tally::new(ndefs), Vec::with_capacity(8192)),
-                |(mut acc, mut buf), (seq, u)| {
-                    run_unit(&mut acc, seq, u, &mut buf);
-                    (acc, buf)
-                },
-            )
-            .map(|(acc, _)| acc)
-            .reduce(
-                || Tally::new(ndefs),
-                |mut l, r| {
-                    l.merge(r, job.samples);
-                    l
-                },
-            );
-        t.finish(job.samples);
-        t
-    };
-    if job.threads == 0 {
-        Ok(work())
-    } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(job.threads)
-            .build()
-            .map_err(|e| Error::Msg(format!("cannot start worker threads: {e}")))?;
-        Ok(pool.install(work))
+            Skipped::Rest => "; the rest of the file was not examined".to_string(),
+            Skipped::File => "; the file was not examined".to_string(),
+            Skipped::Nothing => String::new(),
+        };
+        t.problems
+            .push((w.index.unwrap_or(0), format!("{}{what}", w.message)));
     }
+    t.finish(job.samples);
+    Ok(t)
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub fn send(cfg: &MailConfig, msg: &str) -> Result<(), Error> {
         .map_err(|e| {
             Error::Msg(format!(
                 "cannot run {prog}: {}",
-                crate::input::io_reason(&e)
+                flowio::input::io_reason(&e)
             ))
         })?;
     let Some(mut stdin) = child.stdin.take() else {
@@ -131,7 +131,7 @@ pub fn send(cfg: &MailConfig, msg: &str) -> Result<(), Error> {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(Error::Msg(format!(
             "{prog} did not read the whole message: {}",
-            crate::input::io_reason(&e)
+            flowio::input::io_reason(&e)
         ))),
         Err(_) => Err(Error::Msg(format!("{prog}: the writer thread failed"))),
     }

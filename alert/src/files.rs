@@ -119,7 +119,7 @@ pub fn list(dir: &Path) -> Result<Listing, Error> {
         Error::Msg(format!(
             "{}: cannot read the flow directory: {}",
             dir.display(),
-            crate::input::io_reason(&e)
+            flowio::input::io_reason(&e)
         ))
     })?;
     if !meta.is_dir() {
@@ -133,7 +133,7 @@ pub fn list(dir: &Path) -> Result<Listing, Error> {
         Error::Msg(format!(
             "{}: cannot read the flow directory: {}",
             dir.display(),
-            crate::input::io_reason(&e)
+            flowio::input::io_reason(&e)
         ))
     })?;
     out.files
@@ -172,7 +172,8 @@ fn walk(dir: &Path, prefix: &str, out: &mut Listing, depth: usize) -> std::io::R
         if is_dir {
             if depth < MAX_DEPTH {
                 if let Err(e) = walk(&path, &rel, out, depth + 1) {
-                    out.unreadable_dirs.push((rel, crate::input::io_reason(&e)));
+                    out.unreadable_dirs
+                        .push((rel, flowio::input::io_reason(&e)));
                 }
             }
             continue;

@@ -23,14 +23,34 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use formats::ft::{ByteOrder, FtError, FtHeader, FtWriter, FLAG_STREAMING};
 use formats::native::{NativeHeader, NativeWriter, WriterOptions};
 use formats::Record;
 use rayon::prelude::*;
 
-use crate::Error;
+/// Why flows could not be generated or written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An ft stream or file could not be written.
+    #[error("{0}")]
+    Ft(#[from] FtError),
+    /// Input/output failure.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// Anything else, already worded for the user.
+    #[error("{0}")]
+    Msg(String),
+}
+
+impl flowio::cli::Failure for Error {
+    fn is_broken_pipe(&self) -> bool {
+        match self {
+            Error::Io(e) | Error::Ft(FtError::Io(e)) => flowio::cli::is_broken_pipe(e),
+            _ => false,
+        }
+    }
+}
 
 /// Flows per export datagram (the v5 maximum, what busy exporters send).
 pub const FLOWS_PER_DATAGRAM: usize = 30;
@@ -1226,8 +1246,10 @@ fn io_at(path: &Path, e: io::Error) -> Error {
     Error::Msg(format!("{}: {e}", path.display()))
 }
 
-/// Generates the flows and writes them; a summary goes to stderr.
-pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
+/// Generates the flows and writes them; returns how many files were
+/// written ([`Output::Split`]: one per slot; otherwise 1, or 0 for a
+/// stream).
+pub fn run(cfg: &Config) -> Result<u64, Error> {
     let mut g = Generator::new(&cfg.gen)?;
     match &cfg.output {
         Output::Stream => {
@@ -1344,10 +1366,10 @@ pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
             if let Some((_, s)) = cur.take() {
                 s.finish()?;
             }
-            crate::cli::warn(format_args!("wrote {files} files under {}", dir.display()));
+            return Ok(files);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(u64::from(!matches!(cfg.output, Output::Stream)))
 }
 
 /// A native file being written under `tmp`, renamed to `path` at finish.

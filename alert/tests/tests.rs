@@ -144,7 +144,7 @@ impl Lab {
     }
 
     fn final_path(&self, slot: i64) -> PathBuf {
-        query::gen::slot_path(&self.flows, slot as u32, "nf-v05")
+        testbed::gen::slot_path(&self.flows, slot as u32, "nf-v05")
     }
 
     fn tmp_path(&self, slot: i64) -> PathBuf {

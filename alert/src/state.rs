@@ -30,8 +30,8 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::input::io_reason;
 use crate::Error;
+use flowio::input::io_reason;
 
 /// First line of a state file.
 const MAGIC: &str = "flow-alert state 1";

@@ -45,20 +45,35 @@ pub fn return_big_frees_to_the_kernel() {
     }
 }
 
+/// An error a tool's body can end with.
+pub trait Failure: std::fmt::Display {
+    /// True when it is only the reader of our output going away
+    /// (`flow-print | head`): the tool then exits 0 quietly.
+    fn is_broken_pipe(&self) -> bool;
+}
+
+impl Failure for crate::Error {
+    fn is_broken_pipe(&self) -> bool {
+        crate::Error::is_broken_pipe(self)
+    }
+}
+
 /// Runs a tool's body: errors are printed once, prefixed by the program
 /// name, and give exit status 1; a broken pipe exits 0 quietly.
-pub fn main_wrapper(body: impl FnOnce() -> Result<ExitCode, crate::Error>) -> ExitCode {
+pub fn main_wrapper<E: Failure>(body: impl FnOnce() -> Result<ExitCode, E>) -> ExitCode {
     match body() {
         Ok(code) => code,
-        Err(crate::Error::Io(e)) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(crate::Error::Ft(formats::ft::FtError::Io(e))) if is_broken_pipe(&e) => {
-            ExitCode::SUCCESS
-        }
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             warn(&e);
             ExitCode::from(1)
         }
     }
+}
+
+/// Warnings printed as they happen, `prog: input: message`.
+pub fn printed_warnings() -> crate::Warnings {
+    crate::Warnings::live(|w| warn(w))
 }
 
 /// C `atoi` as flow-tools' option parsing uses it: leading whitespace, an

@@ -30,9 +30,34 @@ use std::time::Duration;
 
 use filterlang::Filter;
 
-use crate::input::Window;
-use crate::Error;
+/// Errors of flow-alert (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the flow files or the filter failed.
+    #[error("{0}")]
+    Read(#[from] flowio::Error),
+    /// The sample flows could not be rendered.
+    #[error("{0}")]
+    Query(#[from] query::Error),
+    /// Input/output failure.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else, already worded for the user.
+    #[error("{0}")]
+    Msg(String),
+}
+
+impl flowio::cli::Failure for Error {
+    fn is_broken_pipe(&self) -> bool {
+        match self {
+            Error::Read(e) => e.is_broken_pipe(),
+            Error::Io(e) => flowio::cli::is_broken_pipe(e),
+            _ => false,
+        }
+    }
+}
 use files::{FlowFile, SLOT_SECS};
+use flowio::input::Window;
 use mail::MailConfig;
 use report::{DefReport, Mode, Problem, ProblemKind, Report};
 use scan::{Job, OpenFailure, Opened};
@@ -66,6 +91,8 @@ pub enum Format {
 pub struct Config {
     /// The collector's flow directory.
     pub flow_dir: PathBuf,
+    /// Where filter.cfg warnings go (the binary prints them).
+    pub warnings: flowio::Warnings,
     /// The filter.cfg.
     pub filter_file: PathBuf,
     /// Definitions to evaluate, in report order.
@@ -188,14 +215,15 @@ pub fn load_filters(cfg: &Config) -> Result<Vec<Filter>, Error> {
         Error::Msg(format!(
             "{}: cannot read filter configuration: {}",
             cfg.filter_file.display(),
-            crate::input::io_reason(&e)
+            flowio::input::io_reason(&e)
         ))
     })?;
     let name = cfg.filter_file.to_string_lossy();
     let (fc, warnings) = filterlang::FilterConfig::parse(&text, &name, &cfg.vars, &symbols)
         .map_err(|e| Error::Msg(e.to_string()))?;
     for w in warnings {
-        crate::cli::warn(w);
+        let skipped = flowio::Skipped::Nothing;
+        cfg.warnings.push(flowio::Warning::new("", w, skipped));
     }
     cfg.definitions
         .iter()
@@ -229,7 +257,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Error::Msg(format!(
             "{}: cannot read the flow directory: {}",
             cfg.flow_dir.display(),
-            crate::input::io_reason(&e)
+            flowio::input::io_reason(&e)
         ))
     })?;
     let ranged = cfg.since.is_some() || cfg.until.is_some();
@@ -246,7 +274,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode, Error> {
                 Error::Msg(format!(
                     "{}: cannot create the state directory: {}",
                     parent.display(),
-                    crate::input::io_reason(&e)
+                    flowio::input::io_reason(&e)
                 ))
             })?;
         }
@@ -477,7 +505,7 @@ fn select_range<'a>(cfg: &Config, listing: &'a files::Listing) -> Result<Selecti
     let parse = |s: &Option<String>, what: &str| -> Result<Option<i64>, Error> {
         s.as_deref()
             .map(|t| {
-                crate::timeparse::parse_time(t, cfg.now)
+                flowio::timeparse::parse_time(t, cfg.now)
                     .map_err(|e| Error::Msg(format!("{what} {t}: {e}")))
             })
             .transpose()
@@ -566,7 +594,7 @@ fn deliver(cfg: &Config, rep: &Report, out: &mut dyn Write) -> Result<(), Error>
             .map_err(|e| {
                 Error::Msg(format!(
                     "cannot write the report: {}; the state was not advanced, the next run reports this window again",
-                    crate::input::io_reason(&e)
+                    flowio::input::io_reason(&e)
                 ))
             }),
     }
