@@ -478,7 +478,7 @@ fn select_range<'a>(cfg: &Config, listing: &'a files::Listing) -> Result<Selecti
         s.as_deref()
             .map(|t| {
                 crate::timeparse::parse_time(t, cfg.now)
-                    .map_err(|e| Error::Msg(format!("{what} {t}: {e}")))
+                    .map_err(|e| Error::Msg(format!("{what}: {e}")))
             })
             .transpose()
     };

@@ -638,7 +638,6 @@ fn symbols(dir: Option<&Path>) -> Symbols {
 mod tests {
     use super::*;
     use crate::timefmt::Zone;
-    use chrono::FixedOffset;
     use filterlang::SymbolTable;
 
     /// The first flow of small.ft.
@@ -674,7 +673,7 @@ mod tests {
             layout: Layout::for_v5(format).unwrap(),
             wide,
             symbols,
-            clock: Clock::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap())),
+            clock: Clock::new(Zone::UTC),
         }
     }
 
