@@ -304,3 +304,70 @@ fn time_date_entries_report_bad_dates_at_the_date() {
     .unwrap_err();
     assert!(e.to_string().contains("out of range"), "{e}");
 }
+
+#[test]
+fn mutated_dates_never_panic_and_stay_in_range() {
+    // A deterministic stand-in for the date_parse fuzz target: every table
+    // form, mutated, at ordinary and extreme "now"s.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const PIECES: [&str; 14] = [
+        "0",
+        "9",
+        ":",
+        "-",
+        "/",
+        "+",
+        "@",
+        ",",
+        ".",
+        " ",
+        "T",
+        "pm",
+        "ago",
+        "99999999999999999999",
+    ];
+    let mut checked = 0;
+    for row in table() {
+        for _ in 0..150 {
+            let mut text: Vec<char> = row.form.chars().collect();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() as usize) % (text.len() + 1);
+                match next() % 3 {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 => {
+                        let piece = PIECES[(next() as usize) % PIECES.len()];
+                        for (k, c) in piece.chars().enumerate() {
+                            text.insert(at + k, c);
+                        }
+                    }
+                    _ if at < text.len() => {
+                        let c = text[at];
+                        text.insert(at, c);
+                    }
+                    _ => {}
+                }
+            }
+            let text: String = text.into_iter().collect();
+            for now in [NOW, 0, i64::MIN, i64::MAX, MAX_SECS] {
+                for zone in [Zone::UTC, Zone::Fixed(-6 * 3600), Zone::Fixed(14 * 3600)] {
+                    if let Ok(t) = parse_date(&text, now, zone) {
+                        assert!(
+                            (filterlang::date::MIN_SECS..=MAX_SECS).contains(&t),
+                            "{text:?} at {now}: {t}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+}
