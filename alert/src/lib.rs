@@ -506,7 +506,7 @@ fn select_range<'a>(cfg: &Config, listing: &'a files::Listing) -> Result<Selecti
         s.as_deref()
             .map(|t| {
                 flowio::timeparse::parse_time(t, cfg.now)
-                    .map_err(|e| Error::Msg(format!("{what} {t}: {e}")))
+                    .map_err(|e| Error::Msg(format!("{what}: {e}")))
             })
             .transpose()
     };

@@ -51,7 +51,10 @@ pub struct Expiry {
 }
 
 /// Parses `-E`: a number with an optional suffix `b` (×512), `K`, `M`, `G`
-/// (powers of 1024), as flow-tools.
+/// (powers of 1024), as flow-tools; `None` for anything else or a size
+/// that does not fit. Hand-written on purpose: size crates read `b` as
+/// bytes and `K` as 1000, which would change what a flow-tools `-E`
+/// means.
 pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let (num, mult) = match s.as_bytes().last()? {
@@ -158,8 +161,13 @@ mod tests {
         assert_eq!(parse_size("3M"), Some(3 << 20));
         assert_eq!(parse_size("1G"), Some(1 << 30));
         assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("2B"), Some(1024));
         assert_eq!(parse_size("x"), None);
         assert_eq!(parse_size(""), None);
+        assert_eq!(parse_size("K"), None);
+        assert_eq!(parse_size("-1K"), None);
+        assert_eq!(parse_size("18014398509481984K"), None);
+        assert_eq!(parse_size("99999999999999999999"), None);
     }
 
     fn entry(t: i64, size: u64) -> Entry {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use filterlang::{Diagnostic, FilterConfig, FilterError, LocalZone, ParseOptions, Symbols};
+use filterlang::{Diagnostic, FilterConfig, FilterError, ParseOptions, Symbols, Zone};
 use formats::Record;
 
 /// `../../shared/golden/flowtools/<rel>` (the shared dir sits beside the
@@ -47,7 +47,7 @@ pub const NOW: i64 = 1_120_668_908;
 pub fn utc() -> ParseOptions {
     ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(0),
+        zone: Zone::UTC,
     }
 }
 

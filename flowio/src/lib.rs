@@ -61,10 +61,18 @@ pub enum Error {
     #[error("--filter needs --filter-file FILE")]
     FilterWithoutFile,
     /// A time argument could not be read.
-    #[error("{option} {given}: {reason}")]
+    #[error("{option} {given}: {source}")]
     Time {
         /// The option (`--since`).
         option: &'static str,
+        /// What was given.
+        given: String,
+        /// Why the date parser refused it.
+        source: filterlang::FilterError,
+    },
+    /// A size argument (`--memory`) could not be read.
+    #[error("bad size {given:?} ({reason}): expected a number with K, M or G (powers of 1024), e.g. 256M or 1.5G")]
+    Size {
         /// What was given.
         given: String,
         /// Why it was refused.

@@ -715,7 +715,7 @@ impl<'c> Engine<'c> {
                     us(b)
                 }
             }
-            LocalTime::Gap(t) => {
+            LocalTime::Gap(_, t) => {
                 self.hour_cache = (i64::MIN, 0);
                 self.s.nonexistent_local_times += 1;
                 us(t)

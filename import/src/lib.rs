@@ -258,6 +258,14 @@ pub enum Error {
         /// What it takes.
         expected: &'static str,
     },
+    /// A time argument the date parser refused.
+    #[error("{option}: {source}")]
+    Date {
+        /// The option (`--anchor`).
+        option: &'static str,
+        /// Why.
+        source: filterlang::FilterError,
+    },
 }
 
 impl Error {

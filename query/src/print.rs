@@ -644,7 +644,6 @@ fn symbols(dir: Option<&Path>, warnings: &flowio::Warnings) -> Symbols {
 mod tests {
     use super::*;
     use crate::timefmt::Zone;
-    use chrono::FixedOffset;
     use filterlang::SymbolTable;
 
     /// The first flow of small.ft.
@@ -680,7 +679,7 @@ mod tests {
             layout: Layout::for_v5(format).unwrap(),
             wide,
             symbols,
-            clock: Clock::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap())),
+            clock: Clock::new(Zone::UTC),
         }
     }
 

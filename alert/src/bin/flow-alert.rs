@@ -113,7 +113,7 @@ fn config(args: Args) -> Result<Config, alert::Error> {
     let real_now = chrono::Utc::now().timestamp();
     let now = match &args.now {
         Some(t) => flowio::timeparse::parse_time(t, real_now)
-            .map_err(|e| alert::Error::Msg(format!("--now {t}: {e}")))?,
+            .map_err(|e| alert::Error::Msg(format!("--now: {e}")))?,
         None => real_now,
     };
     let mut vars = Vec::new();

@@ -30,10 +30,12 @@ struct Args {
     /// Year-less stamps: the last line falls in this year (default: from the file's mtime).
     #[arg(long, conflicts_with = "anchor")]
     year: Option<i32>,
-    /// Year-less stamps: resolve against this RFC 3339 time instead of the file's mtime.
+    /// Year-less stamps: resolve against this time instead of the file's mtime (RFC 3339,
+    /// "2025-01-01 00:20:00", "@SECONDS", "2 days ago"...; zone-less times are in --tz).
     #[arg(long, value_name = "TIME")]
     anchor: Option<String>,
-    /// Boot time (RFC 3339) for uptime-only stamps (plain dmesg, journalctl -o short-monotonic).
+    /// Boot time for uptime-only stamps (plain dmesg, journalctl -o short-monotonic); any
+    /// --anchor form, a fraction of a second kept.
     #[arg(long, value_name = "TIME")]
     boot_time: Option<String>,
     /// Records per connection: both (orig + reply direction), orig or reply.
@@ -59,15 +61,16 @@ struct Args {
     inputs: Vec<PathBuf>,
 }
 
-fn time_arg(what: &'static str, s: &str) -> Result<i64, Error> {
-    match import::syslog::parse_time(s) {
-        Some(t) => Ok(t),
-        None => Err(Error::Invalid {
-            option: what,
-            given: s.to_string(),
-            expected: "RFC 3339 with an offset, e.g. 2025-01-01T00:20:00Z",
-        }),
-    }
+/// A time argument (µs since the epoch), read by the suite's one date
+/// parser; zone-less forms are in `--tz`.
+fn time_arg(what: &'static str, s: &str, zone: formats::time::Zone) -> Result<i64, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    filterlang::date::parse_date_micros(s, now, zone).map_err(|source| Error::Date {
+        option: what,
+        source,
+    })
 }
 
 fn map_err(item: &str) -> Error {
@@ -102,10 +105,10 @@ fn config(a: Args) -> Result<Config, Error> {
         c.anchor = Anchor::Year(y);
     }
     if let Some(t) = &a.anchor {
-        c.anchor = Anchor::At(time_arg("--anchor", t)?);
+        c.anchor = Anchor::At(time_arg("--anchor", t, a.tz)?);
     }
     if let Some(t) = &a.boot_time {
-        c.boot_time_us = Some(time_arg("--boot-time", t)?);
+        c.boot_time_us = Some(time_arg("--boot-time", t, a.tz)?);
     }
     c.nat = a.nat;
     c.ipv6_out = a.ipv6_out;

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             s.as_deref()
                 .map(|t| {
                     flowio::timeparse::parse_time(t, now)
-                        .map_err(|e| query::Error::Msg(format!("-{flag} {t}: {e}")))
+                        .map_err(|e| query::Error::Msg(format!("-{flag}: {e}")))
                 })
                 .transpose()
         };
