@@ -14,7 +14,7 @@ use formats::ft::FtReader;
 use formats::native::{NativeFile, NativeHeader};
 use formats::Record;
 
-use crate::util::{golden_input, skipped, workspace_bin};
+use crate::util::{golden_input, skipped, v5_datagram, workspace_bin};
 
 fn free_port() -> u16 {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -380,26 +380,6 @@ fn golden_bad_replay_counts_like_flow_tools() {
         }
         assert!(!log.iter().any(|l| l.contains("4294967203")));
     }
-}
-
-fn v5_datagram(seq: u32, count: u16, salt: u32) -> Vec<u8> {
-    let mut b = vec![0u8; 24 + 48 * count as usize];
-    b[0..2].copy_from_slice(&5u16.to_be_bytes());
-    b[2..4].copy_from_slice(&count.to_be_bytes());
-    b[4..8].copy_from_slice(&1_000_000u32.to_be_bytes());
-    b[8..12].copy_from_slice(&1_795_313_964u32.to_be_bytes());
-    b[16..20].copy_from_slice(&seq.to_be_bytes());
-    for i in 0..count as usize {
-        let r = &mut b[24 + 48 * i..24 + 48 * (i + 1)];
-        r[0..4].copy_from_slice(&(0x0a00_0000 + salt).to_be_bytes());
-        r[4..8].copy_from_slice(&(seq + i as u32).to_be_bytes());
-        r[16..20].copy_from_slice(&1u32.to_be_bytes());
-        r[20..24].copy_from_slice(&64u32.to_be_bytes());
-        r[24..28].copy_from_slice(&999_000u32.to_be_bytes());
-        r[28..32].copy_from_slice(&999_500u32.to_be_bytes());
-        r[38] = 17;
-    }
-    b
 }
 
 /// Sends `n` datagrams of 30 flows from 127.0.0.2 (exporter sequence

@@ -3,43 +3,39 @@
 //! machine is not enough.
 //!
 //! The crate owns the exported column set ([`columns`]), the row encoders
-//! ([`text`] for CSV and JSON lines, [`columnar`] for Parquet), the ordered
-//! parallel pipeline that feeds them ([`pipeline`]) and the output files
-//! with their all-or-nothing rename ([`output`]). Its entry point is
-//! [`export`] (or [`run`] for the binary) with a [`Config`].
+//! ([`text`] for CSV and JSON lines, [`columnar`] for Parquet) and the
+//! output files with their all-or-nothing rename ([`output`]). Its entry
+//! point is [`export`] (or [`run`] for the binary) with a [`Config`].
 //!
-//! Input is the query crate's: files, directories, ft streams on stdin,
-//! time windows and filters ([`query::select`], [`query::input`]); nothing
-//! here parses flow files or filter languages, and nothing here parses
-//! arguments (see `bin/flow-export.rs`).
+//! Input is `flowio`'s: files, directories, ft streams on stdin, time
+//! windows and filters ([`flowio::select`]), read by its ordered parallel
+//! scan ([`flowio::ordered`]); nothing here parses flow files or filter
+//! languages, and nothing here parses arguments (see `bin/flow-export.rs`).
 //!
 //! # How the work is split
 //!
-//! The calling thread turns the inputs into tasks in input order: runs of
-//! native blocks adding up to about one task's rows (decoded later, by a
-//! worker), or records read from an ft file or stream (which only one
-//! thread can decompress). Workers decode, apply the time window and
-//! selection, split rows by partition and encode them: CSV/JSON text, or a
-//! complete compressed Parquet row group. The calling thread writes the
+//! The ordered scan hands each worker a task (runs of native blocks, or
+//! records read from an ft file or stream) in input order; the worker
+//! splits the task's rows by partition and encodes them: CSV/JSON text, or
+//! a complete compressed Parquet row group. The calling thread writes the
 //! results strictly in task order, so the output order is the input order
 //! (flow-cat's), whatever the thread count, and at most a few tasks are in
-//! memory at once (see [`pipeline`]).
+//! memory at once.
 #![deny(missing_docs)]
 
 pub mod columnar;
 pub mod columns;
 pub mod output;
-pub mod pipeline;
 pub mod text;
 pub mod time;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use formats::native::BlockInfo;
+use flowio::input::RecordSource;
+use flowio::ordered::Ordered;
+use flowio::select::ScanOptions;
 use formats::Record;
-use query::input::{Input, RecordSource, Window};
-use query::select::{ScanOptions, Selection};
 
 use crate::columnar::RowGroupEncoder;
 use crate::output::{Output, PartKey, Payload, Target, Written};
@@ -150,7 +146,7 @@ pub fn default_part_prefix() -> String {
 pub enum Error {
     /// Reading the inputs, the filter or the time window failed.
     #[error("{0}")]
-    Input(#[from] query::Error),
+    Input(#[from] flowio::Error),
     /// A file or directory operation failed.
     #[error("{}: {action}: {reason}", path.display())]
     Io {
@@ -162,7 +158,7 @@ pub enum Error {
         reason: String,
     },
     /// Writing to standard output failed (a broken pipe exits quietly).
-    #[error("standard output: {}", query::input::io_reason(.0))]
+    #[error("standard output: {}", flowio::input::io_reason(.0))]
     Stdout(std::io::Error),
     /// Encoding a Parquet row group failed.
     #[error("Parquet encoding: {0}")]
@@ -172,7 +168,7 @@ pub enum Error {
     Usage(String),
     /// A worker thread stopped (it panicked).
     #[error("{0}")]
-    Workers(#[from] pipeline::WorkersGone),
+    Workers(#[from] flowio::ordered::WorkersGone),
 }
 
 /// What [`export`] did.
@@ -185,7 +181,7 @@ pub struct Summary {
 }
 
 /// Runs an export for the binary: errors come back for
-/// `query::cli::main_wrapper`-style printing, a broken pipe on standard
+/// `flowio::cli::main_wrapper`-style printing, a broken pipe on standard
 /// output ends quietly with success.
 pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
     match export(cfg) {
@@ -225,14 +221,15 @@ pub fn export(cfg: &Config) -> Result<Summary, Error> {
         _ => TEXT_TASK_ROWS,
     };
     // Resolve inputs, filter and window before creating any file.
-    let (inputs, window, selection, stdin) = if cfg.scan.is_fast_path() {
-        let p = query::select::prepare(&cfg.scan)?;
-        (p.inputs, p.window, p.selection, None)
+    let (inputs, window, selection, warnings, stream) = if cfg.scan.is_fast_path() {
+        let p = flowio::select::prepare(&cfg.scan)?;
+        (p.inputs, p.window, p.selection, p.warnings, None)
     } else {
         let window = cfg.scan.window()?;
         let selection = cfg.scan.selection()?;
-        let src: Box<dyn RecordSource> = Box::new(query::input::open_stdin()?);
-        (Vec::new(), window, selection, Some(src))
+        let warnings = cfg.scan.warnings.clone();
+        let src: Box<dyn RecordSource> = Box::new(flowio::input::open_stdin(&warnings)?);
+        (Vec::new(), window, selection, warnings, Some(src))
     };
     let mut out = Output::new(
         cfg.format,
@@ -242,48 +239,38 @@ pub fn export(cfg: &Config) -> Result<Summary, Error> {
         schema.clone(),
         props.clone(),
     )?;
-    let ctx = Worker {
+    let work = Worker {
         format: cfg.format,
         partition: cfg.partition,
-        inputs: &inputs,
-        window,
-        selection: &selection,
         schema: &schema,
         props: &props,
         addr_strings: cfg.addr_strings,
     };
-    let mut producer = Producer {
+    let keep = |recs: &mut Vec<Record>| selection.retain(recs);
+    let scan = Ordered {
         inputs: &inputs,
+        stream,
         window,
+        keep: &keep,
+        fields: formats::native::Fields::ALL,
+        threads,
         task_rows,
-        next_input: 0,
-        current: match stdin {
-            Some(src) => Current::Stream { input: None, src },
-            None => Current::Idle,
+        // A Parquet task is a whole row group: one per worker plus one
+        // waiting to be written keeps the cores busy with the least memory.
+        in_flight: match cfg.format {
+            Format::Parquet => threads + 1,
+            _ => 2 * threads + 2,
         },
-        pending: Vec::new(),
-        pending_rows: 0,
-    };
-    // A Parquet task is a whole row group: one per worker plus one
-    // waiting to be written keeps the cores busy with the least memory.
-    let window = match cfg.format {
-        Format::Parquet => threads + 1,
-        _ => 2 * threads + 2,
+        warnings: &warnings,
     };
     let mut flows = 0u64;
-    let result = pipeline::run_ordered(
-        threads,
-        window,
-        || producer.next_task(),
-        |task| ctx.run(task),
-        |done: TaskOutput| {
-            flows += done.rows;
-            for (key, payload) in done.parts {
-                out.write(key, payload)?;
-            }
-            Ok(())
-        },
-    );
+    let result = flowio::ordered::scan_ordered(scan, &work, |done: TaskOutput| {
+        flows += done.rows;
+        for (key, payload) in done.parts {
+            out.write(key, payload)?;
+        }
+        Ok(())
+    });
     match result {
         Ok(()) => {
             let Written { files } = out.commit()?;
@@ -296,148 +283,16 @@ pub fn export(cfg: &Config) -> Result<Summary, Error> {
     }
 }
 
-/// A piece of work, in input order.
-enum Task {
-    /// Native blocks to decode: (input index, block).
-    Blocks(Vec<(usize, BlockInfo)>),
-    /// Records already read from an ft file or stream.
-    Records(Vec<Record>),
-}
-
 /// What a worker made of a task.
 struct TaskOutput {
     rows: u64,
     parts: Vec<(PartKey, Payload)>,
 }
 
-enum Current {
-    Idle,
-    Native {
-        input: usize,
-        next_block: usize,
-    },
-    Stream {
-        input: Option<usize>,
-        src: Box<dyn RecordSource>,
-    },
-}
-
-/// Turns the inputs into tasks, in flow-cat order.
-struct Producer<'a> {
-    inputs: &'a [Input],
-    window: Window,
-    task_rows: usize,
-    next_input: usize,
-    current: Current,
-    pending: Vec<(usize, BlockInfo)>,
-    pending_rows: usize,
-}
-
-impl Producer<'_> {
-    fn take_pending(&mut self) -> Option<Task> {
-        if self.pending.is_empty() {
-            return None;
-        }
-        self.pending_rows = 0;
-        Some(Task::Blocks(std::mem::take(&mut self.pending)))
-    }
-
-    fn next_task(&mut self) -> Result<Option<Task>, Error> {
-        loop {
-            match &mut self.current {
-                Current::Native { input, next_block } => {
-                    let i = *input;
-                    let Some(nf) = self.inputs[i].native.as_ref() else {
-                        self.current = Current::Idle;
-                        continue;
-                    };
-                    let blocks = nf.blocks();
-                    while *next_block < blocks.len() {
-                        let b = blocks[*next_block];
-                        *next_block += 1;
-                        if self.window.may_hold(&b) {
-                            self.pending.push((i, b));
-                            self.pending_rows += b.records as usize;
-                            if self.pending_rows >= self.task_rows {
-                                return Ok(self.take_pending());
-                            }
-                        }
-                    }
-                    // Blocks of the next file may join this task.
-                    self.current = Current::Idle;
-                }
-                Current::Stream { input, src } => {
-                    // Blocks read before this stream go first.
-                    if !self.pending.is_empty() {
-                        return Ok(self.take_pending());
-                    }
-                    let mut recs = Vec::with_capacity(self.task_rows.min(1 << 20));
-                    let mut ended = false;
-                    while recs.len() < self.task_rows {
-                        match src.next_batch(&mut recs) {
-                            Ok(0) => {
-                                ended = true;
-                                break;
-                            }
-                            Ok(_) => {}
-                            Err(e) => match input {
-                                // A damaged file: warn, keep what was read, go on.
-                                Some(i) => {
-                                    query::cli::warn(format!("{}: {e}", self.inputs[*i].display));
-                                    ended = true;
-                                    break;
-                                }
-                                None => return Err(e.into()),
-                            },
-                        }
-                    }
-                    if ended {
-                        self.current = Current::Idle;
-                    }
-                    if !recs.is_empty() {
-                        return Ok(Some(Task::Records(recs)));
-                    }
-                }
-                Current::Idle => {
-                    let Some(inp) = self.inputs.get(self.next_input) else {
-                        return Ok(self.take_pending());
-                    };
-                    let i = self.next_input;
-                    self.next_input += 1;
-                    if !self.window.may_hold_file(&inp.header) {
-                        continue;
-                    }
-                    if inp.native.is_some() {
-                        self.current = Current::Native {
-                            input: i,
-                            next_block: 0,
-                        };
-                        continue;
-                    }
-                    match query::input::open(inp) {
-                        Ok(src) => {
-                            self.current = Current::Stream {
-                                input: Some(i),
-                                src,
-                            }
-                        }
-                        Err(e) => {
-                            query::cli::warn(format!("{}: {e}; ignoring this file", inp.display))
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// What every worker shares.
 struct Worker<'a> {
     format: Format,
     partition: Option<Partition>,
-    inputs: &'a [Input],
-    window: Window,
-    selection: &'a Selection,
     schema: &'a parquet::schema::types::SchemaDescPtr,
     props: &'a parquet::file::properties::WriterPropertiesPtr,
     addr_strings: bool,
@@ -449,44 +304,21 @@ enum Encoder {
     Parquet(Box<RowGroupEncoder>),
 }
 
-impl Worker<'_> {
-    fn filter(&self, recs: &mut Vec<Record>) {
-        if !self.window.is_open() {
-            let w = self.window;
-            recs.retain(|r| w.contains(r));
-        }
-        self.selection.retain(recs);
+impl flowio::ordered::Work for Worker<'_> {
+    type Partial = (u64, Vec<(PartKey, Encoder)>);
+    type Output = TaskOutput;
+    type Error = Error;
+
+    fn start(&self) -> Self::Partial {
+        (0, Vec::new())
     }
 
-    fn run(&self, task: Task) -> Result<TaskOutput, Error> {
-        let mut parts: Vec<(PartKey, Encoder)> = Vec::new();
-        let mut rows = 0u64;
-        match task {
-            Task::Blocks(blocks) => {
-                let mut buf = Vec::with_capacity(formats::native::DEFAULT_BLOCK_RECORDS);
-                for (i, b) in blocks {
-                    let inp = &self.inputs[i];
-                    let Some(nf) = inp.native.as_ref() else {
-                        continue;
-                    };
-                    buf.clear();
-                    let decoded = nf.decode_block(&b, &mut buf);
-                    query::input::release_block(nf.bytes(), &b);
-                    if let Err(e) = decoded {
-                        query::cli::warn(format!("{}: {e}; skipping this block", inp.display));
-                        continue;
-                    }
-                    self.filter(&mut buf);
-                    rows += buf.len() as u64;
-                    self.encode(&mut parts, &buf)?;
-                }
-            }
-            Task::Records(mut recs) => {
-                self.filter(&mut recs);
-                rows += recs.len() as u64;
-                self.encode(&mut parts, &recs)?;
-            }
-        }
+    fn add(&self, (rows, parts): &mut Self::Partial, recs: &[Record]) -> Result<(), Error> {
+        *rows += recs.len() as u64;
+        self.encode(parts, recs)
+    }
+
+    fn finish(&self, (rows, parts): Self::Partial) -> Result<TaskOutput, Error> {
         let mut out = Vec::with_capacity(parts.len());
         for (key, enc) in parts {
             out.push((
@@ -499,7 +331,9 @@ impl Worker<'_> {
         }
         Ok(TaskOutput { rows, parts: out })
     }
+}
 
+impl Worker<'_> {
     /// Feeds `recs` to the encoders of their partitions, in runs of equal
     /// partition (flows come roughly in time order, so runs are long).
     fn encode(&self, parts: &mut Vec<(PartKey, Encoder)>, recs: &[Record]) -> Result<(), Error> {

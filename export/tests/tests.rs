@@ -370,13 +370,13 @@ fn flow_stat(inputs: &Path, format: u32, field: i32) -> Vec<Vec<String>> {
         descending: true,
         field,
     });
-    let opts = query::select::ScanOptions {
+    let opts = flowio::select::ScanOptions {
         inputs: vec![inputs.to_string_lossy().into_owned()],
         ..Default::default()
     };
-    let mut src = query::select::ChainSource::new(query::select::prepare(&opts).unwrap());
+    let mut src = flowio::select::ChainSource::new(flowio::select::prepare(&opts).unwrap());
     let mut out = Vec::new();
-    query::stat::run(&cfg, &mut src, &mut out).unwrap();
+    query::stat::run_stream(&cfg, &mut src, &mut out).unwrap();
     stat_rows(&String::from_utf8(out).unwrap())
 }
 

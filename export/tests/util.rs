@@ -7,9 +7,9 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use flowio::input::RecordSource;
+use flowio::select::{ChainSource, ScanOptions};
 use formats::Record;
-use query::input::RecordSource;
-use query::select::{ChainSource, ScanOptions};
 
 /// `testdata/<rel>` at the project root. The fixtures are committed with
 /// the project: a missing one fails the test, saying what to provide,
@@ -78,7 +78,7 @@ pub fn records(inputs: &[&Path]) -> Vec<Record> {
             .collect(),
         ..ScanOptions::default()
     };
-    let mut src = ChainSource::new(query::select::prepare(&opts).expect("prepare"));
+    let mut src = ChainSource::new(flowio::select::prepare(&opts).expect("prepare"));
     let mut all = Vec::new();
     while src.next_batch(&mut all).expect("read") > 0 {}
     all
@@ -87,18 +87,18 @@ pub fn records(inputs: &[&Path]) -> Vec<Record> {
 /// A multi-file native data set from flow-gen's library (one file per
 /// 5-minute slot, several hours).
 pub fn generate(dir: &Path, count: u64, rate: f64, seed: u64) {
-    let cfg = query::gen::Config {
-        gen: query::gen::GenConfig {
+    let cfg = testbed::gen::Config {
+        gen: testbed::gen::GenConfig {
             seed,
             count,
             rate,
             ..Default::default()
         },
-        output: query::gen::Output::Split {
+        output: testbed::gen::Output::Split {
             dir: dir.to_path_buf(),
         },
     };
-    query::gen::run(&cfg).expect("generate flows");
+    testbed::gen::run(&cfg).expect("generate flows");
 }
 
 fn addr(s: &str) -> u32 {

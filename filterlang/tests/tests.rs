@@ -5,9 +5,10 @@
 //! on garbage input.
 
 mod batch;
+mod date;
 mod util;
 
-use filterlang::{compile_expr, FilterConfig, FilterError, LocalZone, ParseOptions, Span, Symbols};
+use filterlang::{compile_expr, FilterConfig, FilterError, ParseOptions, Span, Symbols, Zone};
 use formats::Record;
 use util::*;
 
@@ -42,9 +43,12 @@ fn every_golden_error_config_fails_with_a_positioned_message() {
         (
             "bad-date.cfg",
             Some((3, 13)),
-            "cfg/errors/bad-date.cfg:3:13: cannot parse date \"not a date at all\" (unknown word \
-             \"not\"); expected a date such as \"2005-07-06 16:58:30\", \"July 6, 2005 16:56:00\" \
-             or \"07/06/2005 16:56 UTC\"",
+            "cfg/errors/bad-date.cfg:3:13: cannot read the date \"not a date at all\" at its \
+             character 1: unknown word \"not\"; expected a month, a weekday, a zone (UTC, CST, \
+             ...), a unit (hours, days, ...), am/pm, or one of now, today, yesterday, tomorrow, \
+             ago, last, this, next; dates look like \"2026-11-21 20:35:29\", \"November 21, 2026 \
+             8:35pm CST\", \"11/21/26\", \"2026-11-21T20:35:29Z\", \"@1795293329\", \"2 hours \
+             ago\", \"last monday\" or \"-1h\"",
         ),
         (
             "bad-default.cfg",
@@ -765,7 +769,7 @@ fn time_date_compares_whole_seconds_of_start_and_end() {
     // the local zone applies to dates without one
     let ny = ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(-4 * 3600),
+        zone: Zone::Fixed(-4 * 3600),
     };
     let (cfg, _) = FilterConfig::parse_with(
         "filter-primitive p\n type time-date\n permit eq 2005-07-06 12:54:08\nfilter-definition \
@@ -799,7 +803,7 @@ fn time_of_day_uses_the_flows_own_local_day() {
     // in New York the same instant is 12:54:08
     let ny = ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(-4 * 3600),
+        zone: Zone::Fixed(-4 * 3600),
     };
     let (cfg, _) = FilterConfig::parse_with(
         "filter-primitive p\n type time\n permit ge 16:56\nfilter-definition d\n match \

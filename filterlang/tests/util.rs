@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use filterlang::{Diagnostic, FilterConfig, FilterError, LocalZone, ParseOptions, Symbols};
+use filterlang::{Diagnostic, FilterConfig, FilterError, ParseOptions, Symbols, Zone};
 use formats::Record;
 
 /// `testdata/<rel>` at the project root. The fixtures are committed with
@@ -58,7 +58,7 @@ pub const NOW: i64 = 1_120_668_908;
 pub fn utc() -> ParseOptions {
     ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(0),
+        zone: Zone::UTC,
     }
 }
 

@@ -2,7 +2,7 @@
 //! ([`Metric`]), and the scans that fill the bins ([`aggregate`]).
 //!
 //! At most two parallel passes over the input, both through
-//! [`query::input::scan`] (the flow-stat fast path) or, for a stream on
+//! [`flowio::input::scan`] (the flow-stat fast path) or, for a stream on
 //! stdin, over the records held in memory:
 //!
 //! 1. a **survey**, when it is needed: the time extent of the flows (when
@@ -20,9 +20,9 @@
 use std::collections::HashMap;
 
 use filterlang::{Filter, Symbols};
+use flowio::input::{self, Window, BATCH};
+use flowio::select::Prepared;
 use formats::Record;
-use query::input::{self, Window, BATCH};
-use query::select::Prepared;
 use query::stat::{self, Counters, MulBuild, Report, Sort, StatConfig};
 use query::timefmt::Zone;
 
@@ -226,7 +226,7 @@ impl Source {
     }
 
     /// One parallel fold over every selected record (see
-    /// [`query::input::scan`] for the contract of `fold` and `merge`).
+    /// [`flowio::input::scan`] for the contract of `fold` and `merge`).
     fn pass<A, I, F, M>(&self, init: I, fold: F, merge: M) -> Result<A, Error>
     where
         A: Send,
@@ -235,20 +235,14 @@ impl Source {
         M: Fn(&mut A, A) + Sync + Send,
     {
         match self {
-            Source::Files { prepared, threads } => {
-                let sel = &prepared.selection;
-                Ok(input::scan(
-                    &prepared.inputs,
-                    prepared.window,
-                    &|batch: &mut Vec<Record>| sel.retain(batch),
-                    formats::native::Fields::ALL,
-                    *threads,
-                    input::MergeOrder::Input,
-                    init,
-                    fold,
-                    merge,
-                )?)
-            }
+            Source::Files { prepared, threads } => Ok(prepared.scan(
+                formats::native::Fields::ALL,
+                *threads,
+                input::MergeOrder::Input,
+                init,
+                fold,
+                merge,
+            )?),
             Source::Memory {
                 records, threads, ..
             } => {
@@ -272,9 +266,33 @@ impl Source {
                     let pool = rayon::ThreadPoolBuilder::new()
                         .num_threads(*threads)
                         .build()
-                        .map_err(|e| Error::Msg(format!("cannot start worker threads: {e}")))?;
+                        .map_err(flowio::Error::from)?;
                     Ok(pool.install(work))
                 }
+            }
+        }
+    }
+}
+
+impl Source {
+    /// The flow-stat report `cfg` of the selected records: for files
+    /// [`stat::compute`], the fast path with its memory bound (a hash
+    /// report spills past `cfg.memory`); for a stream held in memory, one
+    /// parallel fold.
+    fn report(&self, cfg: &StatConfig) -> Result<Report, Error> {
+        match self {
+            Source::Files { prepared, threads } => {
+                let mut cfg = cfg.clone();
+                cfg.warnings = prepared.warnings.clone();
+                Ok(stat::compute(&cfg, prepared, *threads)?)
+            }
+            Source::Memory { .. } => {
+                let proto = stat::new_report(cfg).map_err(|e| Error::Msg(e.to_string()))?;
+                self.pass(
+                    || proto.clone(),
+                    |acc, base, recs| acc.add_batch(base, recs),
+                    |acc, later| acc.merge(later),
+                )
             }
         }
     }
@@ -520,23 +538,12 @@ struct Binned {
     ignored: u64,
     outside: f64,
     dims: Vec<DimBins>,
-    reports: Vec<Report>,
     /// Scratch: the bins of the current flow.
     spans: Vec<(usize, f64)>,
 }
 
 impl Binned {
-    fn add(
-        &mut self,
-        base: u64,
-        recs: &[Record],
-        range: &BinRange,
-        mappers: &[Mapper],
-        metric: Metric,
-    ) {
-        for rep in &mut self.reports {
-            rep.add_batch(base, recs);
-        }
+    fn add(&mut self, recs: &[Record], range: &BinRange, mappers: &[Mapper], metric: Metric) {
         for r in recs {
             if r.packets == 0 {
                 self.ignored += 1;
@@ -569,9 +576,6 @@ impl Binned {
             for (x, y) in a.totals.iter_mut().zip(b.totals) {
                 x.add(&y);
             }
-        }
-        for (a, b) in self.reports.iter_mut().zip(o.reports) {
-            a.merge(b);
         }
     }
 }
@@ -693,15 +697,6 @@ pub fn aggregate(plan: &Plan, source: &Source) -> Result<Outcome, Error> {
 
     // The per-key totals (millions of addresses) are not needed any more.
     let survey = survey.map(|s| (s.totals, s.ignored));
-    let configs = if plan.reports {
-        report_configs()
-    } else {
-        Vec::new()
-    };
-    let protos: Vec<Report> = configs
-        .iter()
-        .map(|c| stat::new_report(c).map_err(|e| Error::Msg(e.to_string())))
-        .collect::<Result<_, _>>()?;
 
     // Nothing to draw and no window to draw it in: only the reports.
     let bin_range = range.unwrap_or(BinRange {
@@ -729,13 +724,12 @@ pub fn aggregate(plan: &Plan, source: &Source) -> Result<Outcome, Error> {
                 totals: vec![Counters::default(); m.cols()],
             })
             .collect(),
-        reports: protos.clone(),
         spans: Vec::with_capacity(16),
     };
-    let binned = if range.is_some() || plan.reports || survey.is_none() {
+    let binned = if range.is_some() || survey.is_none() {
         source.pass(
             empty_binned,
-            |acc, base, recs| acc.add(base, recs, &bin_range, &mappers, plan.metric),
+            |acc, _, recs| acc.add(recs, &bin_range, &mappers, plan.metric),
             |acc, later| acc.merge(later),
         )?
     } else {
@@ -763,7 +757,14 @@ pub fn aggregate(plan: &Plan, source: &Source) -> Result<Outcome, Error> {
         range,
         outside: binned.outside,
         charts,
-        reports: configs.into_iter().zip(binned.reports).collect(),
+        reports: if plan.reports {
+            report_configs()
+                .into_iter()
+                .map(|c| source.report(&c).map(|r| (c, r)))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -855,7 +856,7 @@ mod tests {
             metric: Metric::Bits,
             top,
             step_secs: Some(300),
-            zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
+            zone: Zone::UTC,
             reports: false,
             symbols: Symbols::builtin(),
         }

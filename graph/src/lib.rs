@@ -2,8 +2,8 @@
 //! PNG, or a one-page HTML report.
 //!
 //! The crate owns the pictures, not the flows: inputs, time windows and
-//! filters come from the query crate ([`query::select`], the parallel
-//! [`query::input::scan`]), the report tables from its flow-stat code
+//! filters come from the query crate ([`flowio::select`], the parallel
+//! [`flowio::input::scan`]), the report tables from its flow-stat code
 //! ([`query::stat`]). Its main types are [`Config`] (one validated
 //! command line), [`aggregate::Plan`] / [`aggregate::Outcome`] (what is
 //! counted, and the bins it gave) and [`draw::View`] (one picture).
@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use filterlang::FilterConfig;
-use query::select::{self, ScanOptions};
+use flowio::select::{self, ScanOptions};
 use query::timefmt::Zone;
 
 use aggregate::{By, Dimension, Metric, Plan, Source};
@@ -39,6 +39,9 @@ use aggregate::{By, Dimension, Metric, Plan, Source};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading the input failed.
+    #[error("{0}")]
+    Read(#[from] flowio::Error),
+    /// A report could not be made.
     #[error("{0}")]
     Query(#[from] query::Error),
     /// Writing an output file failed.
@@ -138,7 +141,7 @@ const HTML_NARROW: (u32, u32) = (480, 380);
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     std::fs::write(path, bytes).map_err(|e| Error::Write {
         path: path.to_path_buf(),
-        reason: query::input::io_reason(&e),
+        reason: flowio::input::io_reason(&e),
     })
 }
 
@@ -149,14 +152,15 @@ fn load_definitions(cfg: &Config) -> Result<Vec<(String, filterlang::Filter)>, E
             "--by definition needs --filter-file FILE (its definitions are the bands)".into(),
         ));
     };
-    let text = select::read_text(path)?;
+    let text = select::read_text(path, "filter configuration")?;
     let symbols = filterlang::Symbols::load(cfg.scan.symdir.as_deref())
         .map_err(|e| Error::Msg(e.to_string()))?;
     let name = path.to_string_lossy();
     let (fc, warnings) = FilterConfig::parse(&text, &name, &cfg.scan.vars, &symbols)
         .map_err(|e| Error::Msg(e.to_string()))?;
     for w in warnings {
-        query::cli::warn(w);
+        let skipped = flowio::Skipped::Nothing;
+        cfg.scan.warnings.push(flowio::Warning::new("", w, skipped));
     }
     let explicit = cfg.definitions.is_some();
     let names: Vec<String> = match &cfg.definitions {
@@ -177,7 +181,13 @@ fn load_definitions(cfg: &Config) -> Result<Vec<(String, filterlang::Filter)>, E
         match fc.definition(&n) {
             Ok(f) => defs.push((n, f)),
             Err(e) if explicit => return Err(Error::Msg(e.to_string())),
-            Err(e) => query::cli::warn(format!("{e}; leaving definition {n} out of the chart")),
+            Err(e) => {
+                let message = format!("{e}; leaving definition {n} out of the chart");
+                let skipped = flowio::Skipped::Nothing;
+                cfg.scan
+                    .warnings
+                    .push(flowio::Warning::new("", message, skipped));
+            }
         }
     }
     if defs.is_empty() {

@@ -191,7 +191,7 @@ pub fn flow_stat_totals(
     until: Option<&str>,
 ) -> (u64, u64, u64) {
     use query::stat::{self, StatConfig};
-    let opts = query::select::ScanOptions {
+    let opts = flowio::select::ScanOptions {
         inputs: inputs
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
@@ -202,21 +202,8 @@ pub fn flow_stat_totals(
         ..Default::default()
     };
     let cfg = StatConfig::new(0);
-    let proto = stat::new_report(&cfg).unwrap();
-    let prepared = query::select::prepare(&opts).unwrap();
-    let sel = &prepared.selection;
-    let report = query::input::scan(
-        &prepared.inputs,
-        prepared.window,
-        &|b: &mut Vec<Record>| sel.retain(b),
-        formats::native::Fields::ALL,
-        1,
-        query::input::MergeOrder::Input,
-        || proto.clone(),
-        |a, base, recs| a.add_batch(base, recs),
-        |a, b| a.merge(b),
-    )
-    .unwrap();
+    let prepared = flowio::select::prepare(&opts).unwrap();
+    let report = stat::compute(&cfg, &prepared, 1).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     stat::write_report(&cfg, &prepared.header, &report, &mut out, &mut err).unwrap();
     let text = String::from_utf8(out).unwrap();

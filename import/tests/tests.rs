@@ -522,6 +522,42 @@ fn nat_lookup_finds_the_inside_host_of_every_translation() {
     assert!(hits
         .iter()
         .all(|(_, i)| i.0.to_string() == "192.168.50.20" && i.1 == 22));
+    // flow-nat-lookup --at takes every form of the suite's date parser.
+    for at in [
+        "2024-02-22T12:06:30Z",
+        "2024-02-22 12:06:30 UTC",
+        "Thu, 22 Feb 2024 06:06:30 -0600",
+        "@1708603590",
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_flow-nat-lookup"))
+            .args(["203.0.113.10:2222", "--at", at])
+            .arg(&dir)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{at}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(out.lines().count(), 2, "{at}: {out}");
+        assert!(
+            out.lines().all(|l| l.starts_with("192.168.50.20:22\t")),
+            "{out}"
+        );
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_flow-nat-lookup"))
+        .args(["203.0.113.10:2222", "--at", "teatime"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--at: cannot read the date \"teatime\" at column 1"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use formats::ft::{self, ByteOrder, FtHeader, FtWriter};
 
-use crate::input::{self, CollectOptions, Input};
+use flowio::input::{self, CollectOptions, Input};
+use flowio::{Skipped, Warning};
+
 use crate::Error;
 
 /// What flow-cat was asked to do.
@@ -33,7 +35,7 @@ pub struct CatConfig {
     /// Extension: only flows that started inside this window.
     pub window: input::Window,
     /// Extension: only flows an inline expression (`-e`) permits.
-    pub selection: Option<crate::select::Selection>,
+    pub selection: Option<flowio::select::Selection>,
 }
 
 /// Keeps an input when its header times pass `-t`/`-T` (spec §5).
@@ -150,10 +152,11 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
     let mut processed = 0usize;
     let mut batch = Vec::with_capacity(input::BATCH);
     for idx in 0..inputs.len() {
-        let mut src = match input::open(&inputs[idx]) {
+        let warnings = &cfg.collect.warnings;
+        let mut src = match input::open(&inputs[idx], warnings) {
             Ok(s) => s,
             Err(e) => {
-                crate::cli::warn(format!("{}: {e}; ignoring this file", inputs[idx].display));
+                warnings.push(Warning::new(inputs[idx].display.as_str(), e, Skipped::File));
                 continue;
             }
         };
@@ -204,7 +207,7 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
                     o.write_all(&batch)?
                 }
                 Err(e) => {
-                    crate::cli::warn(format!("{}: {e}", inputs[idx].display));
+                    warnings.push(Warning::new(inputs[idx].display.as_str(), e, Skipped::Rest));
                     break;
                 }
             }

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use formats::ft::{self, ByteOrder, FtHeader, FtWriter};
 
-use crate::input::{self, CollectOptions, RecordSource};
-use crate::select::load_selection;
+use flowio::input::{self, CollectOptions, RecordSource};
+use flowio::select::load_selection;
+use flowio::{Skipped, Warning, Warnings};
+
 use crate::Error;
 
 /// What flow-nfilter was asked to do.
@@ -37,6 +39,8 @@ pub struct NfilterConfig {
     pub symdir: Option<std::path::PathBuf>,
     /// Extension: inputs (files, directories); empty means stdin.
     pub inputs: Vec<String>,
+    /// Where problems with single inputs go.
+    pub warnings: Warnings,
 }
 
 /// Runs flow-nfilter: exit 0, or an error (exit 1) before any output when
@@ -49,16 +53,23 @@ pub fn run(cfg: &NfilterConfig) -> Result<ExitCode, Error> {
         cfg.expression.as_deref(),
         &cfg.vars,
         cfg.symdir.as_deref(),
+        &cfg.warnings,
     )?;
     let mut sources: Vec<Box<dyn RecordSource>> = Vec::new();
     if cfg.inputs.is_empty() {
-        sources.push(Box::new(input::open_stdin()?));
+        sources.push(Box::new(input::open_stdin(&cfg.warnings)?));
     } else {
-        for list in input::collect(&cfg.inputs, &CollectOptions::default()) {
+        let opts = CollectOptions {
+            warnings: cfg.warnings.clone(),
+            ..CollectOptions::default()
+        };
+        for list in input::collect(&cfg.inputs, &opts) {
             for i in list {
-                match input::open(&i) {
+                match input::open(&i, &cfg.warnings) {
                     Ok(s) => sources.push(s),
-                    Err(e) => crate::cli::warn(format!("{}: {e}; ignoring this file", i.display)),
+                    Err(e) => cfg
+                        .warnings
+                        .push(Warning::new(i.display.as_str(), e, Skipped::File)),
                 }
             }
         }

@@ -20,9 +20,9 @@ use formats::ft::FtHeader;
 use formats::Record;
 
 use crate::header_print::write_header_block;
-use crate::input::RecordSource;
 use crate::timefmt::Clock;
 use crate::Error;
+use flowio::input::RecordSource;
 
 /// Number of format slots flow-tools has (0..=24).
 pub const NFORMATS: i64 = 25;
@@ -31,7 +31,7 @@ pub const NFORMATS: i64 = 25;
 pub const EXIT_MISSING_FIELD: u8 = 255;
 
 /// What flow-print was asked to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct PrintConfig {
     /// `-f N`; `None` picks the default for the stream's export version.
     pub format: Option<i64>,
@@ -47,6 +47,8 @@ pub struct PrintConfig {
     pub line_flush: bool,
     /// Where the symbol tables are (`None`: `$FLOWTOOLS_SYMDIR`).
     pub symbol_dir: Option<PathBuf>,
+    /// Where problems that do not stop the printing go.
+    pub warnings: flowio::Warnings,
 }
 
 impl Default for PrintConfig {
@@ -59,6 +61,7 @@ impl Default for PrintConfig {
             comment_char: '#',
             line_flush: false,
             symbol_dir: None,
+            warnings: flowio::Warnings::default(),
         }
     }
 }
@@ -108,12 +111,15 @@ pub fn run(
         Some(l) => l,
         None => {
             out.flush()?;
-            crate::cli::warn("Flow record missing required field for format.");
+            let message = "Flow record missing required field for format.";
+            let skipped = flowio::Skipped::Rest;
+            cfg.warnings
+                .push(flowio::Warning::new("", message, skipped));
             return Ok(ExitCode::from(EXIT_MISSING_FIELD));
         }
     };
     let symbols = if cfg.names && layout.uses_symbols() {
-        symbols(cfg.symbol_dir.as_deref())
+        symbols(cfg.symbol_dir.as_deref(), &cfg.warnings)
     } else {
         Symbols::empty()
     };
@@ -131,7 +137,7 @@ pub fn run(
         out.flush()?;
     }
 
-    let mut batch = Vec::with_capacity(crate::input::BATCH);
+    let mut batch = Vec::with_capacity(flowio::input::BATCH);
     let mut bogus = 0u64;
     loop {
         batch.clear();
@@ -624,11 +630,11 @@ fn sym_field(b: &mut Vec<u8>, name: Option<&str>, v: u16, max: usize, width: usi
 /// `$FLOWTOOLS_SYMDIR`; missing files fall back to the built-in protocol
 /// and port tables). A table that exists but cannot be read is reported
 /// and the built-in tables are used, so unknown values print as numbers.
-fn symbols(dir: Option<&Path>) -> Symbols {
+fn symbols(dir: Option<&Path>, warnings: &flowio::Warnings) -> Symbols {
     match Symbols::load(dir) {
         Ok(s) => s,
         Err(e) => {
-            crate::cli::warn(&e);
+            warnings.push(flowio::Warning::new("", e, flowio::Skipped::Nothing));
             Symbols::builtin()
         }
     }
@@ -638,7 +644,6 @@ fn symbols(dir: Option<&Path>) -> Symbols {
 mod tests {
     use super::*;
     use crate::timefmt::Zone;
-    use chrono::FixedOffset;
     use filterlang::SymbolTable;
 
     /// The first flow of small.ft.
@@ -674,7 +679,7 @@ mod tests {
             layout: Layout::for_v5(format).unwrap(),
             wide,
             symbols,
-            clock: Clock::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap())),
+            clock: Clock::new(Zone::UTC),
         }
     }
 

@@ -8,7 +8,6 @@ use std::process::{Command, Stdio};
 
 fn bin(name: &str) -> String {
     match name {
-        "flow-gen" => env!("CARGO_BIN_EXE_flow-gen").to_string(),
         "flow-cat" => env!("CARGO_BIN_EXE_flow-cat").to_string(),
         "flow-stat" => env!("CARGO_BIN_EXE_flow-stat").to_string(),
         "flow-print" => env!("CARGO_BIN_EXE_flow-print").to_string(),
@@ -67,20 +66,17 @@ fn dataset() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     // 60k flows at 40 flows/s: 25 minutes of 5-minute native files,
     // each with several 8192-record blocks.
-    let st = Command::new(bin("flow-gen"))
-        .args([
-            "--count",
-            "60000",
-            "--rate",
-            "40",
-            "--native",
-            "--split-5min",
-            "-o",
-        ])
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let cfg = testbed::gen::Config {
+        gen: testbed::gen::GenConfig {
+            count: 60_000,
+            rate: 40.0,
+            ..Default::default()
+        },
+        output: testbed::gen::Output::Split {
+            dir: dir.path().to_path_buf(),
+        },
+    };
+    testbed::gen::run(&cfg).expect("generate flows");
     dir
 }
 
@@ -279,4 +275,61 @@ fn a_bad_memory_size_is_refused() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("memory"), "{err}");
+}
+
+#[test]
+fn time_arguments_take_the_getdate_forms_and_refuse_overflows() {
+    let lines = |c: &str| {
+        run_sh(c)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+            - 1
+    };
+    // One instant, many spellings (TZ=UTC in run_sh).
+    let rfc = lines("flow-print -f 3 --since 2005-07-06T16:50:00Z main");
+    assert!(rfc > 0 && rfc < 5106, "{rfc}");
+    for form in [
+        "July 6, 2005 16:50:00",
+        "Wed Jul  6 11:50:00 2005 -0500",
+        "07/06/05 16:50",
+        "6-Jul-2005 4:50pm",
+        "2005-07-06 10:50:00 MDT",
+        "@1120668600",
+    ] {
+        let n = lines(&format!("flow-print -f 3 --since '{form}' main"));
+        assert_eq!(n, rfc, "--since {form:?}");
+    }
+    // flow-cat -t takes the same forms (the spelling). The two
+    // files start at 2026-11-22 02:19:24 and 02:19:27 UTC.
+    assert_eq!(
+        lines("flow-cat -t 'November 22, 2026 02:19:29' main | flow-print -f 3"),
+        5106
+    );
+    let first = lines("flow-cat -t 'Sat, 21 Nov 2026 20:19:25 -0600' main | flow-print -f 3");
+    assert!(first > 0 && first < 5106, "{first}");
+    assert_eq!(
+        lines("flow-cat -t '2026-11-22 02:19:25 UTC' main | flow-print -f 3"),
+        first
+    );
+    // Out-of-range windows fail with a message instead of wrapping.
+    let dir = crate::util::golden("inputs");
+    for args in [
+        ["flow-print", "--since", "@9223372036854776"],
+        ["flow-print", "--until", "@9223372036854776"],
+        ["flow-print", "--since", "@-9223372036854776"],
+        ["flow-cat", "-t", "@9223372036854776"],
+    ] {
+        let out = Command::new(bin(args[0]))
+            .args(&args[1..])
+            .arg("main")
+            .current_dir(&dir)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(out.stdout.is_empty(), "{args:?} printed flows");
+        assert!(err.contains("is out of range"), "{args:?}: {err}");
+    }
 }

@@ -2,7 +2,6 @@
 //! (pipe and fast path), flow-dump and flow-alert against the flow-tools
 //! golden corpus and the project's own goldens.
 
-mod alert;
 mod dump;
 mod fastpath;
 mod print;

@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use export::{Config, Format, Partition};
 
-#[path = "../../../query/src/bin/common/mod.rs"]
-mod common;
+use flowio::args as common;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
@@ -100,7 +99,7 @@ fn main() -> ExitCode {
     match export::run(&cfg) {
         Ok(code) => code,
         Err(e) => {
-            query::cli::warn(&e);
+            flowio::cli::warn(&e);
             ExitCode::from(1)
         }
     }

@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use graph::aggregate::{By, Metric};
 
-#[path = "../../../query/src/bin/common/mod.rs"]
-mod common;
+use flowio::args as common;
 
 /// Draws traffic as stacked bands over time.
 ///
@@ -109,7 +108,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            query::cli::warn(e);
+            flowio::cli::warn(e);
             ExitCode::from(1)
         }
     }

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use flowio::cli;
+use flowio::input::CollectOptions;
 use query::cat::{self, CatConfig};
-use query::cli;
-use query::input::CollectOptions;
 
 const USAGE: &str = "Usage: flow-cat [-aghmp] [-b byte_order] [-C comment] [-d debug_level]
        [-o filename] [-t start_time] [-T end_time] [-z z_level]
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
     if args.help {
         return usage_exit();
     }
-    cli::main_wrapper(|| {
+    cli::main_wrapper(|| -> Result<ExitCode, query::Error> {
         let byte_order = match args.byte_order.as_deref() {
             None => None,
             Some("big") => Some(formats::ft::ByteOrder::Big),
@@ -101,8 +101,8 @@ fn main() -> ExitCode {
         let parse = |s: &Option<String>, flag: &str| -> Result<Option<i64>, query::Error> {
             s.as_deref()
                 .map(|t| {
-                    query::timeparse::parse_time(t, now)
-                        .map_err(|e| query::Error::Msg(format!("-{flag} {t}: {e}")))
+                    flowio::timeparse::parse_time(t, now)
+                        .map_err(|e| query::Error::Msg(format!("-{flag}: {e}")))
                 })
                 .transpose()
         };
@@ -111,6 +111,7 @@ fn main() -> ExitCode {
             collect: CollectOptions {
                 include_tmp: args.all,
                 global_sort: args.global,
+                warnings: flowio::cli::printed_warnings(),
             },
             preload: args.preload,
             byte_order,
@@ -119,7 +120,7 @@ fn main() -> ExitCode {
             zlib_level,
             t_low: parse(&args.t_low, "t")?,
             t_high: parse(&args.t_high, "T")?,
-            window: query::select::ScanOptions {
+            window: flowio::select::ScanOptions {
                 since: args.since.clone(),
                 until: args.until.clone(),
                 ..Default::default()
@@ -128,7 +129,10 @@ fn main() -> ExitCode {
             selection: args
                 .expr
                 .as_deref()
-                .map(|e| query::select::load_selection(None, None, Some(e), &[], None))
+                .map(|e| {
+                    let warnings = flowio::cli::printed_warnings();
+                    flowio::select::load_selection(None, None, Some(e), &[], None, &warnings)
+                })
                 .transpose()?,
         };
         let _ = (args.no_mmap, args.debug);

@@ -7,11 +7,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use flowio::input::RecordSource;
+use flowio::{cli, select};
 use query::dump::{self, Summary};
-use query::input::RecordSource;
-use query::{cli, select, Error};
+use query::Error;
 
-mod common;
+use flowio::args as common;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,7 +36,7 @@ fn consume(
     src: &mut dyn RecordSource,
     mut each: impl FnMut(&[formats::Record]) -> std::io::Result<()>,
 ) -> Result<Summary, Error> {
-    let mut batch = Vec::with_capacity(query::input::BATCH);
+    let mut batch = Vec::with_capacity(flowio::input::BATCH);
     let mut summary = Summary::default();
     loop {
         batch.clear();
@@ -53,7 +54,7 @@ fn summarize(src: &mut dyn RecordSource) -> Result<Summary, Error> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main_wrapper(|| {
+    cli::main_wrapper(|| -> Result<ExitCode, query::Error> {
         let mut out = cli::stdout();
         let inputs: Vec<String> = args.inputs.iter().filter(|a| *a != "-").cloned().collect();
         if args.summary && !inputs.is_empty() {
@@ -76,6 +77,8 @@ fn main() -> ExitCode {
                         inputs: vec![one],
                         window: prepared.window,
                         selection: prepared.selection.clone(),
+                        warnings: prepared.warnings.clone(),
+                        progress: false,
                     };
                     let s = summarize(&mut select::ChainSource::new(p))?;
                     writeln!(out, "{}", s.line(&name))?;

@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use flowio::cli;
+use flowio::input::{self, CollectOptions};
 use query::header_print::{write_header_block, write_input_header};
-use query::input::{self, CollectOptions};
-use query::{cli, Error};
 
 const USAGE: &str = "Usage: flow-header [-h] [-c comment_char] [-d debug_level] [file ...]\n";
 
@@ -48,7 +48,7 @@ fn usage() {
 }
 
 fn main() -> ExitCode {
-    cli::main_wrapper(|| {
+    cli::main_wrapper(|| -> Result<ExitCode, query::Error> {
         let args = match Args::try_parse() {
             Ok(a) => a,
             Err(e) => {
@@ -69,9 +69,10 @@ fn main() -> ExitCode {
             None => '#',
         };
         let mut out = cli::stdout();
+        let warnings = cli::printed_warnings();
         if args.inputs.is_empty() {
-            let src = input::open_stdin()?;
-            use query::input::RecordSource;
+            let src = input::open_stdin(&warnings)?;
+            use flowio::input::RecordSource;
             write_header_block(&mut out, src.header(), cc)?;
             out.flush()?;
             return Ok(ExitCode::SUCCESS);
@@ -79,6 +80,7 @@ fn main() -> ExitCode {
         let opts = CollectOptions {
             include_tmp: true,
             global_sort: false,
+            warnings: warnings.clone(),
         };
         let mut failed = false;
         for arg in &args.inputs {
@@ -92,16 +94,16 @@ fn main() -> ExitCode {
             for inp in inputs {
                 if inp.path.is_none() {
                     // "-": the stream on stdin.
-                    match input::open_stdin() {
+                    match input::open_stdin(&warnings) {
                         Ok(src) => {
-                            use query::input::RecordSource;
+                            use flowio::input::RecordSource;
                             write_input_header(&mut out, Some("-"), src.header(), &[], cc)?;
                         }
-                        Err(Error::Ft(e)) => {
+                        Err(flowio::Error::Ft(e)) => {
                             cli::warn(format_args!("-: {e}"));
                             failed = true;
                         }
-                        Err(e) => return Err(e),
+                        Err(e) => return Err(e.into()),
                     }
                     continue;
                 }

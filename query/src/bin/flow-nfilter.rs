@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use query::cli;
+use flowio::cli;
 use query::nfilter::{self, NfilterConfig};
 
 const USAGE: &str = "Usage: flow-nfilter [hk] [-b big|little] [-C comment]
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(1);
     }
-    cli::main_wrapper(|| {
+    cli::main_wrapper(|| -> Result<ExitCode, query::Error> {
         let byte_order = match args.byte_order.as_deref() {
             None => None,
             Some("big") => Some(formats::ft::ByteOrder::Big),
@@ -103,8 +103,9 @@ fn main() -> ExitCode {
             byte_order,
             comment: args.comment.clone(),
             zlib_level,
+            warnings: flowio::cli::printed_warnings(),
             keep_times: args.keep,
-            window: query::select::ScanOptions {
+            window: flowio::select::ScanOptions {
                 since: args.since.clone(),
                 until: args.until.clone(),
                 ..Default::default()

@@ -12,10 +12,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use flowio::{cli, select};
 use query::print::{self, PrintConfig};
-use query::{cli, select};
 
-mod common;
+use flowio::args as common;
 
 const USAGE: &str = "Usage: flow-print [-hlnpw] [-d debug_level] [-f format]\n";
 
@@ -68,7 +68,7 @@ fn usage() {
 }
 
 fn main() -> ExitCode {
-    cli::main_wrapper(|| {
+    cli::main_wrapper(|| -> Result<ExitCode, query::Error> {
         let args = match Args::try_parse() {
             Ok(a) => a,
             Err(e) => {
@@ -94,6 +94,7 @@ fn main() -> ExitCode {
             comment_char,
             line_flush: args.line_flush,
             symbol_dir: args.scan.symdir.clone(),
+            warnings: cli::printed_warnings(),
         };
         print::check_format(cfg.format)?;
         let inputs = args

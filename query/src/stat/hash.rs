@@ -272,7 +272,7 @@ impl<K: Key> Table<K> {
 
     /// Counts `r` under `key`; `seq` is the record's position in the
     /// input. A table may see units out of input order (a scan with
-    /// [`crate::input::MergeOrder::Any`]), so `first` keeps the smallest.
+    /// [`flowio::input::MergeOrder::Any`]), so `first` keeps the smallest.
     #[inline]
     fn update(&mut self, key: K, seq: u64, r: &Record) {
         let e = self.shards[Self::shard_of(&key)]
@@ -765,8 +765,13 @@ impl HashReport {
 
     /// Bounds the table's memory: past `bytes` it spills its rows to an
     /// unnamed temporary file in `dir` (see [`super::spill`]).
-    pub(crate) fn limit_memory(&mut self, bytes: usize, dir: &std::path::Path) {
-        let spill = Some(Spill::new(bytes, dir));
+    pub(crate) fn limit_memory(
+        &mut self,
+        bytes: usize,
+        dir: &std::path::Path,
+        warnings: &flowio::Warnings,
+    ) {
+        let spill = Some(Spill::new(bytes, dir, warnings));
         match &mut self.tables {
             Tables::One(t) => t.spill = spill,
             Tables::AddrPair(t) => t.spill = spill,
@@ -1439,7 +1444,7 @@ mod tests {
             // do); separately made ones have a file each.
             let limited = || {
                 let mut h = HashReport::new(kind);
-                h.limit_memory(256 << 10, dir.path());
+                h.limit_memory(256 << 10, dir.path(), &flowio::Warnings::kept());
                 h
             };
             let mut parts = if kind == HashKind::SrcDstAddr {
@@ -1475,7 +1480,11 @@ mod tests {
     fn a_spill_directory_that_cannot_be_written_keeps_the_table_in_memory() {
         let mut plain = HashReport::new(HashKind::SrcDstAddr);
         let mut h = HashReport::new(HashKind::SrcDstAddr);
-        h.limit_memory(4096, std::path::Path::new("/nonexistent/spill"));
+        h.limit_memory(
+            4096,
+            std::path::Path::new("/nonexistent/spill"),
+            &flowio::Warnings::kept(),
+        );
         let recs: Vec<Record> = (0..20_000u32).map(|i| rec(i, i / 3, i)).collect();
         plain.add_batch(0, &recs);
         h.add_batch(0, &recs);

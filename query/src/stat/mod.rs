@@ -38,7 +38,7 @@ use std::process::ExitCode;
 use formats::ft::FtHeader;
 use formats::Record;
 
-use crate::input::{RecordSource, BATCH};
+use flowio::input::{RecordSource, BATCH};
 
 pub use hash::{MulBuild, MulHasher};
 pub use spill::DEFAULT_LIMIT as DEFAULT_MEMORY;
@@ -96,6 +96,91 @@ pub fn formats_usage() -> String {
     s
 }
 
+/// The usage text for `calls` uses of `-h`, the way flow-tools' `usage()`
+/// prints it: the synopsis first, the format list on every later call.
+pub fn usage(calls: u32) -> String {
+    let mut s = String::new();
+    for i in 0..calls {
+        if i == 0 {
+            s.push_str(USAGE);
+        } else {
+            s.push_str(&formats_usage());
+        }
+    }
+    s
+}
+
+/// flow-stat's options as typed, before they are checked (numbers are
+/// read with C `atoi`, as flow-tools reads them).
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    /// `-f`.
+    pub format: Option<String>,
+    /// `-s` (ascending), when it was the last sort option.
+    pub sort_asc: Option<String>,
+    /// `-S` (descending), when it was the last sort option.
+    pub sort_desc: Option<String>,
+    /// `-P`.
+    pub percent: bool,
+    /// `-w`.
+    pub wide: bool,
+    /// `-n`.
+    pub names: bool,
+    /// `-t`.
+    pub tally: Option<String>,
+    /// `-T`.
+    pub title: Option<std::ffi::OsString>,
+    /// `-p`.
+    pub header: bool,
+    /// `-c`.
+    pub comment: Option<std::ffi::OsString>,
+    /// `--memory`.
+    pub memory: Option<usize>,
+    /// `--temp-dir`.
+    pub temp_dir: Option<PathBuf>,
+    /// The whole command line, for the report header's `# Args:` line.
+    pub argv: Vec<std::ffi::OsString>,
+}
+
+impl StatConfig {
+    /// The configuration `flags` ask for; an unknown `-f` is refused with
+    /// flow-tools' message.
+    pub fn from_flags(flags: Flags) -> Result<StatConfig, StatError> {
+        let format = flags.format.as_deref().map_or(0, atoi);
+        if !(0..FORMATS as i32).contains(&format) {
+            return Err(StatError::NoSuchFormat(i64::from(format)));
+        }
+        let mut cfg = StatConfig::new(format as u32);
+        cfg.sort = match (&flags.sort_asc, &flags.sort_desc) {
+            (Some(f), _) => Some(Sort {
+                descending: false,
+                field: atoi(f),
+            }),
+            (_, Some(f)) => Some(Sort {
+                descending: true,
+                field: atoi(f),
+            }),
+            _ => None,
+        };
+        cfg.percent = flags.percent;
+        cfg.wide = flags.wide;
+        cfg.names = flags.names;
+        cfg.tally = flags.tally.as_deref().map(|t| atoi(t).max(0) as u32);
+        cfg.title = flags.title;
+        cfg.header_block = flags.header;
+        if let Some(c) = &flags.comment {
+            use std::os::unix::ffi::OsStrExt;
+            cfg.comment_char = c.as_bytes().first().copied().unwrap_or(0);
+        }
+        cfg.args = flags.argv;
+        if let Some(m) = flags.memory {
+            cfg.memory = m;
+        }
+        cfg.temp_dir = flags.temp_dir;
+        Ok(cfg)
+    }
+}
+
 /// A sort request: `-S field` (descending) or `-s field` (ascending).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sort {
@@ -136,6 +221,9 @@ pub struct StatConfig {
     pub memory: usize,
     /// Where spill files go; `None`: `$TMPDIR`, else `/tmp`.
     pub temp_dir: Option<PathBuf>,
+    /// Where problems that do not stop the report go (an unreadable
+    /// symbol table, a spill that failed, a damaged input).
+    pub warnings: flowio::Warnings,
 }
 
 impl StatConfig {
@@ -155,6 +243,7 @@ impl StatConfig {
             sym_dir: None,
             memory: DEFAULT_MEMORY,
             temp_dir: None,
+            warnings: flowio::Warnings::default(),
         }
     }
 
@@ -182,7 +271,8 @@ impl StatConfig {
         let syms = match filterlang::Symbols::load(self.sym_dir.as_deref()) {
             Ok(s) => s,
             Err(e) => {
-                crate::cli::warn(&e);
+                let skipped = flowio::Skipped::Nothing;
+                self.warnings.push(flowio::Warning::new("", e, skipped));
                 return None;
             }
         };
@@ -389,7 +479,7 @@ impl Report {
         if let Body::Hash(h) = &mut self.body {
             if cfg.memory > 0 {
                 let dir = cfg.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-                h.limit_memory(cfg.memory / workers.max(1), &dir);
+                h.limit_memory(cfg.memory / workers.max(1), &dir, &cfg.warnings);
             }
         }
     }
@@ -498,7 +588,7 @@ pub fn write_report(
         Body::MissingField => writeln!(
             err,
             "{}: Flow record missing required field for format.",
-            crate::cli::prog_name()
+            flowio::cli::prog_name()
         ),
     }
 }
@@ -546,11 +636,67 @@ fn write_prelude(
     Ok(())
 }
 
+/// Runs flow-stat: the report of `cfg` over what `scan` names, written to
+/// `out` (the report header and body; `Ignoring bogus flow` lines go to
+/// stderr, as flow-tools writes them). Named files and directories take
+/// the fast path ([`compute`]); without them the ft stream on stdin is read
+/// ([`run_stream`]).
+pub fn run(
+    cfg: &StatConfig,
+    scan: &flowio::select::ScanOptions,
+    out: &mut dyn Write,
+) -> Result<ExitCode, crate::Error> {
+    if !scan.is_fast_path() {
+        let mut src = flowio::select::open_source(scan)?;
+        return run_stream(cfg, src.as_mut(), out);
+    }
+    let prepared = flowio::select::prepare(scan)?;
+    let report = compute(cfg, &prepared, scan.threads)?;
+    let mut err = io::BufWriter::new(io::stderr().lock());
+    write_report_owned(cfg, &prepared.header, report, out, &mut err)?;
+    err.flush()?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The fast path: the report of `cfg` over the prepared inputs, decoded,
+/// filtered and accumulated on `threads` workers (0 = all cores), decoding
+/// only the fields the report and the selection read. Partial reports
+/// merge into exactly what the pipe would print. A hash report's tables
+/// share `cfg.memory` across the workers and spill past it (see
+/// [`spill`]), so memory stays bounded whatever the cardinality.
+pub fn compute(
+    cfg: &StatConfig,
+    prepared: &flowio::select::Prepared,
+    threads: usize,
+) -> Result<Report, crate::Error> {
+    let mut proto = new_report(cfg).map_err(|e| crate::Error::Msg(e.to_string()))?;
+    let workers = match threads {
+        0 => rayon::current_num_threads(),
+        n => n,
+    };
+    proto.limit_memory(cfg, workers);
+    let order = if proto.merges_in_any_order() {
+        flowio::input::MergeOrder::Any
+    } else {
+        flowio::input::MergeOrder::Input
+    };
+    let fields = proto.fields();
+    Ok(prepared.scan(
+        fields,
+        threads,
+        order,
+        || proto.clone(),
+        |acc, base, recs| acc.add_batch(base, recs),
+        |acc, later| acc.merge(later),
+    )?)
+}
+
 /// The pipe path: reads every record of `src` into a report for `cfg`,
 /// then writes it to `out`. A read error after the header ends the input
 /// early with a warning, and the report of what was read is still printed
 /// (exit 0), as flow-tools does.
-pub fn run(
+pub fn run_stream(
     cfg: &StatConfig,
     src: &mut dyn RecordSource,
     out: &mut dyn Write,
@@ -567,7 +713,8 @@ pub fn run(
                 index += n as u64;
             }
             Err(e) => {
-                crate::cli::warn(&e);
+                let skipped = flowio::Skipped::Rest;
+                cfg.warnings.push(flowio::Warning::new("", e, skipped));
                 break;
             }
         }
@@ -584,7 +731,7 @@ pub fn run(
 /// first other character; anything else gives 0. Out-of-range values are
 /// clamped to 64 bits then truncated to 32, like glibc's `(int)strtol`.
 pub fn atoi(s: &str) -> i32 {
-    crate::cli::atoi(s) as i32
+    flowio::cli::atoi(s) as i32
 }
 
 #[cfg(test)]

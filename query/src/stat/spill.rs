@@ -74,6 +74,8 @@ pub(crate) struct Shared {
     files: Vec<OnceLock<Result<SpillFile, String>>>,
     /// Set once spilling failed (reported once, then rows stay in memory).
     failed: AtomicBool,
+    /// Where that one report goes.
+    warnings: flowio::Warnings,
 }
 
 /// An unnamed temporary file that threads append to.
@@ -118,8 +120,9 @@ pub(crate) struct Spill {
 }
 
 impl Spill {
-    /// A table limited to `limit` bytes, spilling into `dir`.
-    pub(crate) fn new(limit: usize, dir: &Path) -> Self {
+    /// A table limited to `limit` bytes, spilling into `dir`; a failure to
+    /// spill is reported to `warnings`.
+    pub(crate) fn new(limit: usize, dir: &Path, warnings: &flowio::Warnings) -> Self {
         Spill {
             shared: Arc::new(Shared {
                 limit,
@@ -128,6 +131,7 @@ impl Spill {
                     .map(|_| OnceLock::new())
                     .collect(),
                 failed: AtomicBool::new(false),
+                warnings: warnings.clone(),
             }),
             runs: Vec::new(),
             lost: None,
@@ -203,12 +207,15 @@ impl Shared {
     /// still right, it just holds the rest of its table in memory.
     fn give_up(&self, why: &str) {
         if !self.failed.swap(true, Ordering::Relaxed) {
-            crate::cli::warn(format!(
+            let message = format!(
                 "cannot spill the report table to a temporary file in {}: {why}; \
                  holding it in memory (set --temp-dir to a directory with space, \
                  or raise --memory)",
                 self.dir.display()
-            ));
+            );
+            let skipped = flowio::Skipped::Nothing;
+            self.warnings
+                .push(flowio::Warning::new("", message, skipped));
         }
     }
 }
