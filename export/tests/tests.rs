@@ -376,7 +376,7 @@ fn flow_stat(inputs: &Path, format: u32, field: i32) -> Vec<Vec<String>> {
     };
     let mut src = flowio::select::ChainSource::new(flowio::select::prepare(&opts).unwrap());
     let mut out = Vec::new();
-    query::stat::run_stream(&cfg, &mut src, &mut out).unwrap();
+    query::stat::run_stream(&cfg, &mut src, &mut out, &mut std::io::sink()).unwrap();
     stat_rows(&String::from_utf8(out).unwrap())
 }
 

@@ -56,7 +56,7 @@ pub enum Error {
     },
     /// The filter configuration, expression or symbol tables are unusable.
     #[error("{0}")]
-    Filter(#[from] filterlang::FilterError),
+    Filter(Box<filterlang::FilterError>),
     /// `--filter` without `--filter-file`.
     #[error("--filter needs --filter-file FILE")]
     FilterWithoutFile,
@@ -68,7 +68,7 @@ pub enum Error {
         /// What was given.
         given: String,
         /// Why the date parser refused it.
-        source: filterlang::FilterError,
+        source: Box<filterlang::FilterError>,
     },
     /// A size argument (`--memory`) could not be read.
     #[error("bad size {given:?} ({reason}): expected a number with K, M or G (powers of 1024), e.g. 256M or 1.5G")]
@@ -87,6 +87,12 @@ pub enum Error {
     /// The ordered scan's workers stopped unexpectedly.
     #[error("{0}")]
     WorkersGone(#[from] ordered::WorkersGone),
+}
+
+impl From<filterlang::FilterError> for Error {
+    fn from(e: filterlang::FilterError) -> Self {
+        Error::Filter(Box::new(e))
+    }
 }
 
 impl Error {

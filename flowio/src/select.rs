@@ -190,7 +190,7 @@ impl ScanOptions {
                         .map_err(|source| Error::Time {
                             option,
                             given: t.to_string(),
-                            source,
+                            source: Box::new(source),
                         })
                 })
                 .transpose()

@@ -264,7 +264,7 @@ pub enum Error {
         /// The option (`--anchor`).
         option: &'static str,
         /// Why.
-        source: filterlang::FilterError,
+        source: Box<filterlang::FilterError>,
     },
 }
 

@@ -101,6 +101,7 @@ pub fn run(
     cfg: &PrintConfig,
     src: &mut dyn RecordSource,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     check_format(cfg.format)?;
     let format = cfg.format.unwrap_or_else(|| default_format(src.header()));
@@ -159,20 +160,13 @@ pub fn run(
             }
         }
         out.write_all(&buf)?;
-        if bogus > 0 {
-            warn_bogus(bogus);
-            bogus = 0;
+        for _ in 0..bogus {
+            // flow-tools' unprefixed warning, once per skipped record
+            err.write_all(b"Ignoring bogus flow dPkts=0\n")?;
         }
+        bogus = 0;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// flow-tools' unprefixed warning, once per skipped record.
-fn warn_bogus(n: u64) {
-    let mut err = std::io::stderr().lock();
-    for _ in 0..n {
-        let _ = err.write_all(b"Ignoring bogus flow dPkts=0\n");
-    }
 }
 
 /// The layouts that v5 records can fill.

@@ -108,6 +108,7 @@ fn start(a: Args) -> Result<capture::Summary, CaptureError> {
 }
 
 fn main() -> ExitCode {
+    collector::log::StderrLogger::install();
     match start(Args::parse()) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

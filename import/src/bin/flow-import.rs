@@ -69,7 +69,7 @@ fn time_arg(what: &'static str, s: &str, zone: formats::time::Zone) -> Result<i6
         .map_or(0, |d| d.as_secs() as i64);
     filterlang::date::parse_date_micros(s, now, zone).map_err(|source| Error::Date {
         option: what,
-        source,
+        source: Box::new(source),
     })
 }
 

@@ -638,22 +638,22 @@ fn write_prelude(
 
 /// Runs flow-stat: the report of `cfg` over what `scan` names, written to
 /// `out` (the report header and body; `Ignoring bogus flow` lines go to
-/// stderr, as flow-tools writes them). Named files and directories take
-/// the fast path ([`compute`]); without them the ft stream on stdin is read
-/// ([`run_stream`]).
+/// `err`, as flow-tools writes them to stderr). Named files and
+/// directories take the fast path ([`compute`]); without them the ft
+/// stream on stdin is read ([`run_stream`]).
 pub fn run(
     cfg: &StatConfig,
     scan: &flowio::select::ScanOptions,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
     if !scan.is_fast_path() {
         let mut src = flowio::select::open_source(scan)?;
-        return run_stream(cfg, src.as_mut(), out);
+        return run_stream(cfg, src.as_mut(), out, err);
     }
     let prepared = flowio::select::prepare(scan)?;
     let report = compute(cfg, &prepared, scan.threads)?;
-    let mut err = io::BufWriter::new(io::stderr().lock());
-    write_report_owned(cfg, &prepared.header, report, out, &mut err)?;
+    write_report_owned(cfg, &prepared.header, report, out, err)?;
     err.flush()?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -664,7 +664,7 @@ pub fn run(
 /// only the fields the report and the selection read. Partial reports
 /// merge into exactly what the pipe would print. A hash report's tables
 /// share `cfg.memory` across the workers and spill past it (see
-/// [`spill`]), so memory stays bounded whatever the cardinality.
+/// the `spill` module), so memory stays bounded whatever the cardinality.
 pub fn compute(
     cfg: &StatConfig,
     prepared: &flowio::select::Prepared,
@@ -700,6 +700,7 @@ pub fn run_stream(
     cfg: &StatConfig,
     src: &mut dyn RecordSource,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
     let mut report = new_report(cfg).map_err(|e| crate::Error::Msg(e.to_string()))?;
     let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
@@ -719,9 +720,7 @@ pub fn run_stream(
             }
         }
     }
-    let stderr = io::stderr();
-    let mut err = io::BufWriter::new(stderr.lock());
-    write_report_owned(cfg, src.header(), report, out, &mut err)?;
+    write_report_owned(cfg, src.header(), report, out, err)?;
     err.flush()?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
