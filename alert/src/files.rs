@@ -115,27 +115,17 @@ impl Listing {
 /// Lists the flow files under `dir` (recursively, following the
 /// collector's nesting). Fails when `dir` itself cannot be read.
 pub fn list(dir: &Path) -> Result<Listing, Error> {
-    let meta = std::fs::metadata(dir).map_err(|e| {
-        Error::Msg(format!(
-            "{}: cannot read the flow directory: {}",
-            dir.display(),
-            flowio::input::io_reason(&e)
-        ))
-    })?;
+    let unreadable = |source| Error::File {
+        path: dir.to_path_buf(),
+        action: "read the flow directory",
+        source,
+    };
+    let meta = std::fs::metadata(dir).map_err(unreadable)?;
     if !meta.is_dir() {
-        return Err(Error::Msg(format!(
-            "{}: not a directory (-d wants the collector's flow directory)",
-            dir.display()
-        )));
+        return Err(Error::NotADirectory(dir.to_path_buf()));
     }
     let mut out = Listing::default();
-    walk(dir, "", &mut out, 0).map_err(|e| {
-        Error::Msg(format!(
-            "{}: cannot read the flow directory: {}",
-            dir.display(),
-            flowio::input::io_reason(&e)
-        ))
-    })?;
+    walk(dir, "", &mut out, 0).map_err(unreadable)?;
     out.files
         .sort_by(|a, b| (a.time, &a.rel).cmp(&(b.time, &b.rel)));
     Ok(out)
