@@ -25,7 +25,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 
 if [ -z "${NO_BUILD:-}" ]; then
-    (cd "$ROOT" && cargo build --release -p query \
+    (cd "$ROOT" && cargo build --release -p query -p alert -p testbed \
         --bin flow-gen --bin flow-alert --bin flow-cat --bin flow-stat)
 fi
 

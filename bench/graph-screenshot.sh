@@ -23,7 +23,7 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 cargo build --release --quiet -p graph --bin flow-graph
-cargo build --release --quiet -p query --bin flow-gen
+cargo build --release --quiet -p testbed --bin flow-gen
 
 mkdir -p "$OUT"
 flows="$OUT/flows"

@@ -19,7 +19,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN=$CARGO_TARGET_DIR/release
 
 cargo build --release --quiet -p graph --bin flow-graph
-cargo build --release --quiet -p query --bin flow-stat --bin flow-gen
+cargo build --release --quiet -p query --bin flow-stat && cargo build --release --quiet -p testbed --bin flow-gen
 
 flows="$WORK/flows"
 if [ ! -f "$WORK/.generated-$FLOWS" ]; then

@@ -35,7 +35,7 @@ trap 'rm -rf "$WORK"' EXIT
 command -v nfcapd >/dev/null || { echo "nfcapd not found: apt-get install nfdump" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time not found: apt-get install time" >&2; exit 1; }
 if [ -z "${NO_BUILD:-}" ]; then
-  cargo build --release -q -p collector -p query --bins
+  cargo build --release -q -p collector -p query -p testbed --bins
 fi
 
 # count_ours DIR -> flows stored in finished files

@@ -1,20 +1,30 @@
 //! The flow directory as flow-capture leaves it: which files exist, which
-//! are finished, and which 5-minute slots they cover. Only names are read
-//! here; opening files is the caller's business.
+//! are finished, and which 5-minute slots they cover. Names, slots and the
+//! directory walk are [`formats::archive`]'s; only names are read here,
+//! opening files is the caller's business.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use formats::archive::{self, ArchiveError, FileName, ListOptions, Schedule, DEFAULT_PERIOD};
+use formats::time::Zone;
+
 use crate::Error;
 
 /// Length of a rotation slot, in seconds (flow-capture's default period).
-pub const SLOT_SECS: i64 = 300;
+pub const SLOT_SECS: i64 = DEFAULT_PERIOD as i64;
 
-/// Start of the slot holding unix time `t`. Slots are anchored at local
-/// midnight, which for every zone offset that is a multiple of five
-/// minutes is the same as anchoring at the epoch.
+/// The slots of times that are not file names (`--since`, the first
+/// run's look-back): flow-capture's default, 5-minute slots from midnight
+/// in the local zone (the collector's default zone, on the host it runs).
+pub const SCHEDULE: Schedule = Schedule {
+    period: DEFAULT_PERIOD,
+    zone: Zone::Local,
+};
+
+/// Start of the slot holding unix time `t` ([`SCHEDULE`]).
 pub fn slot_of(t: i64) -> i64 {
-    t - t.rem_euclid(SLOT_SECS)
+    SCHEDULE.slot(t).start
 }
 
 /// One flow file found under the flow directory.
@@ -29,69 +39,19 @@ pub struct FlowFile {
     pub time: i64,
     /// Still being written (`tmp-` prefix).
     pub open: bool,
+    /// The name, as [`FileName`] reads it.
+    pub name: FileName,
 }
 
 impl FlowFile {
-    /// Start of the slot the file belongs to.
+    /// Start of the slot the file belongs to: 5-minute slots from midnight
+    /// in the zone the name was written in (its own offset), whatever the
+    /// zone of this process.
     pub fn slot(&self) -> i64 {
-        slot_of(self.time)
+        Schedule::new(DEFAULT_PERIOD, Zone::Fixed(self.name.offset))
+            .slot(self.name.time)
+            .start
     }
-}
-
-/// What [`parse_name`] reads from a collector file name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NameInfo {
-    /// `tmp-` prefix: the collector is still writing it.
-    pub open: bool,
-    /// The time in the name, unix seconds.
-    pub time: i64,
-}
-
-/// Parses the collector's names: `nf-v05.YYYY-MM-DD.HHMMSS+ZZZZ` (native),
-/// `ft-v05.…` (ft) and their `tmp-nf-v05.…` / `tmp-v05.…` forms; `None`
-/// for anything else.
-pub fn parse_name(name: &str) -> Option<NameInfo> {
-    let (open, rest) = if let Some(r) = name.strip_prefix("tmp-nf-") {
-        (true, r)
-    } else if let Some(r) = name.strip_prefix("nf-") {
-        (false, r)
-    } else if let Some(r) = name.strip_prefix("tmp-") {
-        (true, r)
-    } else if let Some(r) = name.strip_prefix("ft-") {
-        (false, r)
-    } else {
-        return None;
-    };
-    let rest = rest.strip_prefix('v')?;
-    let (version, stamp) = rest.split_once('.')?;
-    if version.len() < 2 || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // YYYY-MM-DD.HHMMSS±hhmm
-    let b = stamp.as_bytes();
-    if b.len() != 22 || b[4] != b'-' || b[7] != b'-' || b[10] != b'.' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<u32> {
-        let s = stamp.get(from..to)?;
-        if s.bytes().all(|c| c.is_ascii_digit()) {
-            s.parse().ok()
-        } else {
-            None
-        }
-    };
-    let date = chrono::NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
-    let local = date.and_hms_opt(num(11, 13)?, num(13, 15)?, num(15, 17)?)?;
-    let sign = match b[17] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let offset = sign * (i64::from(num(18, 20)?) * 3600 + i64::from(num(20, 22)?) * 60);
-    Some(NameInfo {
-        open,
-        time: local.and_utc().timestamp() - offset,
-    })
 }
 
 /// Everything under a flow directory that looks like a flow file, sorted
@@ -112,72 +72,51 @@ impl Listing {
     }
 }
 
-/// Lists the flow files under `dir` (recursively, following the
-/// collector's nesting). Fails when `dir` itself cannot be read.
+/// Lists the flow files under `dir` ([`archive::list`]: recursively,
+/// following the collector's nesting and linked directories; finished and
+/// `tmp-` files). Fails when `dir` itself cannot be read.
 pub fn list(dir: &Path) -> Result<Listing, Error> {
-    let unreadable = |source| Error::File {
-        path: dir.to_path_buf(),
-        action: "read the flow directory",
-        source,
+    let opts = ListOptions {
+        include_tmp: true,
+        follow_dir_links: true,
     };
-    let meta = std::fs::metadata(dir).map_err(unreadable)?;
-    if !meta.is_dir() {
-        return Err(Error::NotADirectory(dir.to_path_buf()));
-    }
-    let mut out = Listing::default();
-    walk(dir, "", &mut out, 0).map_err(unreadable)?;
-    out.files
-        .sort_by(|a, b| (a.time, &a.rel).cmp(&(b.time, &b.rel)));
-    Ok(out)
-}
-
-/// Deepest nesting followed (the collector uses at most three levels).
-const MAX_DEPTH: usize = 16;
-
-fn walk(dir: &Path, prefix: &str, out: &mut Listing, depth: usize) -> std::io::Result<()> {
-    let entries = std::fs::read_dir(dir)?;
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.contains('\n') {
-            continue;
-        }
-        let rel = if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        let is_dir = if kind.is_symlink() {
-            std::fs::metadata(&path)
-                .map(|m| m.is_dir())
-                .unwrap_or(false)
-        } else {
-            kind.is_dir()
-        };
-        if is_dir {
-            if depth < MAX_DEPTH {
-                if let Err(e) = walk(&path, &rel, out, depth + 1) {
-                    out.unreadable_dirs
-                        .push((rel, flowio::input::io_reason(&e)));
-                }
-            }
-            continue;
-        }
-        if let Some(info) = parse_name(name) {
-            out.files.push(FlowFile {
-                rel,
-                path,
-                time: info.time,
-                open: info.open,
-            });
-        }
-    }
-    Ok(())
+    let listing = archive::list(dir, opts).map_err(|e| match e {
+        ArchiveError::NotADirectory { .. } => Error::NotADirectory(dir.to_path_buf()),
+        source => Error::Listing {
+            path: dir.to_path_buf(),
+            source,
+        },
+    })?;
+    let files = listing
+        .files
+        .into_iter()
+        .map(|f| FlowFile {
+            rel: f.rel,
+            path: f.path,
+            time: f.name.time,
+            open: f.name.tmp,
+            name: f.name,
+        })
+        .collect();
+    let unreadable_dirs = listing
+        .unreadable
+        .iter()
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
+            let rel = match rel.to_string_lossy() {
+                r if r.is_empty() => ".".to_string(),
+                r => r.into_owned(),
+            };
+            let why = e
+                .io_error()
+                .map_or_else(|| e.to_string(), archive::io_reason);
+            (rel, why)
+        })
+        .collect();
+    Ok(Listing {
+        files,
+        unreadable_dirs,
+    })
 }
 
 /// A run of consecutive slots with no file at all.
@@ -226,44 +165,109 @@ pub fn gaps(covered: &BTreeSet<i64>, first: i64, last: i64) -> Vec<Gap> {
 mod tests {
     use super::*;
 
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"").unwrap();
+    }
+
     #[test]
-    fn collector_names_parse_to_their_utc_time() {
+    fn the_listing_has_finished_and_open_files_at_their_utc_time() {
         let t = 1_795_313_700; // 2026-11-22 02:15:00 UTC
-        let n = parse_name("nf-v05.2026-11-22.021500+0000");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("2026/2026-11/2026-11-22/nf-v05.2026-11-22.021500+0000"));
+        touch(&d.join("2026/2026-11/2026-11-22/tmp-nf-v05.2026-11-22.074500+0530"));
+        touch(&d.join("ft-v05.2026-11-21.211500-0500"));
+        touch(&d.join("tmp-v05.2026-11-21.211500-0500"));
+        touch(&d.join("nf-v05.2026-11-22.021500+0000.bak"));
+        touch(&d.join("README"));
+        touch(&d.join("nf-v05.2026-13-22.021500+0000"));
+        let l = list(d).unwrap();
+        let got: Vec<(&str, i64, bool)> = l
+            .files
+            .iter()
+            .map(|f| (f.rel.as_str(), f.time, f.open))
+            .collect();
         assert_eq!(
-            n,
-            Some(NameInfo {
-                open: false,
-                time: t
-            })
+            got,
+            [
+                (
+                    "2026/2026-11/2026-11-22/nf-v05.2026-11-22.021500+0000",
+                    t,
+                    false
+                ),
+                (
+                    "2026/2026-11/2026-11-22/tmp-nf-v05.2026-11-22.074500+0530",
+                    t,
+                    true
+                ),
+                ("ft-v05.2026-11-21.211500-0500", t, false),
+                ("tmp-v05.2026-11-21.211500-0500", t, true),
+            ]
         );
-        let n = parse_name("tmp-nf-v05.2026-11-22.074500+0530");
+        assert!(l.files.iter().all(|f| f.path == d.join(&f.rel)));
+        assert_eq!(l.covered_slots().into_iter().collect::<Vec<_>>(), [t]);
+        assert!(l.unreadable_dirs.is_empty());
+    }
+
+    /// A file's slot comes from its own name: its offset's midnight, not
+    /// the epoch (they differ for an offset that is not a whole number of
+    /// slots) and not this process's zone.
+    #[test]
+    fn a_file_belongs_to_the_slot_of_its_own_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        // 10:07 at +00:02 (a whole-minute offset off the 5-minute grid) is
+        // in that zone's 10:05 slot, i.e. 10:03 UTC, not 10:05 UTC.
+        touch(&dir.path().join("nf-v05.2026-11-22.100700+0002"));
+        let l = list(dir.path()).unwrap();
+        let utc_midnight = 1_795_305_600; // 2026-11-22 00:00 UTC
+        assert_eq!(l.files[0].time, utc_midnight + 10 * 3600 + 5 * 60);
+        assert_eq!(l.files[0].slot(), utc_midnight + 10 * 3600 + 3 * 60);
+    }
+
+    #[test]
+    fn unreadable_subdirectories_are_reported_not_fatal() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let locked = dir.path().join("2026");
+        touch(&locked.join("nf-v05.2026-11-22.021500+0000"));
+        touch(&dir.path().join("nf-v05.2026-11-22.022000+0000"));
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let readable_anyway = std::fs::read_dir(&locked).is_ok(); // root
+        let l = list(dir.path());
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let l = l.unwrap();
+        if readable_anyway {
+            assert!(l.unreadable_dirs.is_empty());
+            assert_eq!(l.files.len(), 2);
+        } else {
+            assert_eq!(l.files.len(), 1);
+            assert_eq!(
+                l.unreadable_dirs,
+                [("2026".to_string(), "Permission denied".to_string())]
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_or_plain_flow_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        let e = list(&missing).unwrap_err().to_string();
         assert_eq!(
-            n,
-            Some(NameInfo {
-                open: true,
-                time: t
-            })
+            e,
+            format!(
+                "{}: cannot read the flow directory: No such file or directory",
+                missing.display()
+            )
         );
-        let n = parse_name("ft-v05.2026-11-21.211500-0500");
-        assert_eq!(
-            n,
-            Some(NameInfo {
-                open: false,
-                time: t
-            })
+        let plain = dir.path().join("file");
+        touch(&plain);
+        let e = list(&plain).unwrap_err().to_string();
+        assert!(
+            e.ends_with(": not a directory (-d wants the collector's flow directory)"),
+            "{e}"
         );
-        let n = parse_name("tmp-v05.2026-11-21.211500-0500");
-        assert_eq!(
-            n,
-            Some(NameInfo {
-                open: true,
-                time: t
-            })
-        );
-        assert_eq!(parse_name("nf-v05.2026-11-22.021500+0000.bak"), None);
-        assert_eq!(parse_name("README"), None);
-        assert_eq!(parse_name("nf-v05.2026-13-22.021500+0000"), None);
     }
 
     #[test]

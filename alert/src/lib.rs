@@ -58,6 +58,14 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The flow directory could not be listed.
+    #[error("{}: cannot read the flow directory: {}", path.display(), archive_reason(source))]
+    Listing {
+        /// The flow directory.
+        path: PathBuf,
+        /// Why.
+        source: formats::archive::ArchiveError,
+    },
     /// `-d` names something that is not a directory.
     #[error("{}: not a directory (-d wants the collector's flow directory)", .0.display())]
     NotADirectory(PathBuf),
@@ -77,7 +85,7 @@ pub enum Error {
     #[error("-v {0}: expected NAME=value")]
     BadVariable(String),
     /// A time option could not be read.
-    #[error("{option} {given}: {reason}")]
+    #[error("{option}: {reason}")]
     BadTime {
         /// The option (`--since`).
         option: &'static str,
@@ -225,6 +233,12 @@ pub enum Error {
         /// Whether a report had been delivered (it will be repeated).
         delivered: bool,
     },
+}
+
+/// The OS reason of an archive error when it has one, else its text.
+fn archive_reason(e: &formats::archive::ArchiveError) -> String {
+    e.io_error()
+        .map_or_else(|| e.to_string(), formats::archive::io_reason)
 }
 
 impl flowio::cli::Failure for Error {
@@ -668,7 +682,7 @@ fn select_range<'a>(cfg: &Config, listing: &'a files::Listing) -> Result<Selecti
                 flowio::timeparse::parse_time(t, cfg.now).map_err(|reason| Error::BadTime {
                     option,
                     given: t.to_string(),
-                    reason,
+                    reason: reason.to_string(),
                 })
             })
             .transpose()
@@ -809,7 +823,7 @@ mod tests {
                     given: "soon".into(),
                     reason: "cannot parse".into(),
                 },
-                "--since soon: cannot parse".into(),
+                "--since: cannot parse".into(),
             ),
             (
                 Error::BadDuration {

@@ -504,7 +504,7 @@ fn print_f5(rows: &[Record]) -> Result<String, Error> {
         ..query::print::PrintConfig::default()
     };
     let mut out = Vec::new();
-    query::print::run(&cfg, &mut src, &mut out)?;
+    query::print::run(&cfg, &mut src, &mut out, &mut std::io::sink())?;
     // flow-print pads its last column; mail does not need the blanks.
     let text = String::from_utf8_lossy(&out);
     let mut s = String::with_capacity(text.len());

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use formats::archive::{nest_dir, FileKind, FileName, TmpFile};
 use formats::native::{NativeFile, NativeHeader, NativeWriter, WriterOptions};
+use formats::time::Zone;
 use formats::Record;
 
 /// 2026-11-22 00:00:00 UTC.
@@ -143,21 +145,33 @@ impl Lab {
         }
     }
 
-    fn final_path(&self, slot: i64) -> PathBuf {
-        testbed::gen::slot_path(&self.flows, slot as u32, "nf-v05")
+    /// The collector's name for the file of `slot` (5-minute slots, UTC
+    /// names, three nesting levels).
+    fn name(slot: i64) -> FileName {
+        FileName::new(FileKind::Native, 5, slot, Zone::UTC)
     }
 
-    fn tmp_path(&self, slot: i64) -> PathBuf {
-        let f = self.final_path(slot);
-        let name = f.file_name().expect("name").to_string_lossy().into_owned();
-        f.with_file_name(format!("tmp-{name}"))
+    fn slot_dir(&self, slot: i64) -> PathBuf {
+        self.flows.join(nest_dir(3, slot, Zone::UTC))
+    }
+
+    fn final_path(&self, slot: i64) -> PathBuf {
+        self.slot_dir(slot).join(Self::name(slot).to_string())
     }
 
     /// Writes `recs` as the collector's file for `slot`: finished (final
-    /// name, trailer) or still open (`tmp-` name, blocks only).
+    /// name, trailer) or still open (`tmp-` name, blocks only). An open
+    /// file written earlier for the slot is replaced.
     fn write_slot(&self, slot: i64, recs: &[Record], finished: bool) -> PathBuf {
-        let tmp = self.tmp_path(slot);
-        std::fs::create_dir_all(tmp.parent().expect("parent")).expect("mkdir");
+        let dir = self.slot_dir(slot);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let tmp = dir.join(Self::name(slot).as_tmp().to_string());
+        match std::fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("{}: {e}", tmp.display()),
+        }
+        let file = TmpFile::for_name(&dir, Self::name(slot)).expect("create");
         let header = NativeHeader {
             export_version: 5,
             exporters: vec![0x7F00_0002],
@@ -165,23 +179,22 @@ impl Lab {
             hostname: "test".into(),
             ..NativeHeader::default()
         };
-        let file = std::fs::File::create(&tmp).expect("create");
         let opts = WriterOptions {
             block_records: 4,
             ..WriterOptions::default()
         };
-        let mut w = NativeWriter::new(file, &header, opts).expect("writer");
+        let mut w =
+            NativeWriter::new(file.writer().expect("writer fd"), &header, opts).expect("writer");
         w.write_all(recs).expect("write");
         if !finished {
             w.flush_block().expect("flush");
+            // Dropped without commit: left under its tmp- name.
             return tmp;
         }
         w.header_mut().cap_end = (slot + SLOT - 1) as u32;
         w.header_mut().flows = recs.len() as u64;
-        w.finish_durable().expect("finish");
-        let fin = self.final_path(slot);
-        std::fs::rename(&tmp, &fin).expect("rename");
-        fin
+        w.finish().expect("finish");
+        file.commit().expect("commit")
     }
 
     fn run_with(&self, now: i64, extra: &[&str], envs: &[(&str, &Path)]) -> Run {

@@ -1,16 +1,22 @@
 //! A flow-capture run: [`run`] wires the socket task, the writer thread
-//! and the signals together.
+//! and the caller's [`Controls`] together.
+//!
+//! The caller binds the socket ([`bind`]), says when to stop and when to
+//! rotate ([`Controls`]: values, not signals; [`Controls::from_signals`]
+//! turns SIGTERM/SIGINT/SIGQUIT and SIGHUP into them for the binary) and
+//! gives the [`Clock`] every rotation and time stamp reads, so that a test
+//! can run a whole collector in-process with a manual clock.
 //!
 //! Threads: one tokio current-thread runtime runs the socket task (receive,
-//! decode, account, hand over) and the signal and STAT timers; one writer
-//! thread ([`crate::sink::run_writer`]) compresses and writes. They talk
-//! through a channel of [`Msg`]s bounded in flows (`Config::queue`, 16 MiB
-//! by default): the socket task never waits for the writer with data (a
-//! full queue drops the batch and counts it, in the log and as lost flows
-//! in the file), but waits for room for control messages, so SIGHUP and
-//! SIGTERM are ordered after every datagram received before them.
+//! decode, account, hand over) and the STAT timer; one writer thread
+//! ([`crate::sink::run_writer`]) compresses and writes. They talk through a
+//! channel of [`Msg`]s bounded in flows (`Config::queue`, 16 MiB by
+//! default): the socket task never waits for the writer with data (a full
+//! queue drops the batch and counts it, in the log and as lost flows in the
+//! file), but waits for room for control messages, so a rotation or the
+//! shutdown is ordered after every datagram received before it.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -18,20 +24,26 @@ use std::sync::Arc;
 
 use formats::Record;
 use tokio::io::Interest;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc as tmpsc, oneshot};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::{Config, BATCH_FLOWS};
+use crate::filter::{self, FilterError};
 use crate::log;
-use crate::receive::{self, FlowFilter, Ingest, MultiRecv};
-use crate::rotate::FileKind;
-use crate::sink::{run_writer, Msg, Sink, SinkError};
+use crate::receive::{self, Ingest, IngestTotals, MultiRecv};
+use crate::sink::{run_writer, Msg, Sink, SinkError, SinkEvent, SinkStats};
 
 /// Why a run could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
+    /// The command line is wrong.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The socket could not be created or bound.
-    #[error("cannot listen on {addr}:{port}: {source}")]
+    #[error(
+        "cannot listen on {addr}:{port}: {}",
+        formats::archive::io_reason(source)
+    )]
     Bind {
         /// Local address.
         addr: Ipv4Addr,
@@ -44,49 +56,132 @@ pub enum CaptureError {
     #[error(transparent)]
     Sink(#[from] SinkError),
     /// The filter configuration is unusable.
-    #[error("{0}")]
-    Filter(String),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
     /// Anything else from the OS (runtime, signals, threads, pidfile).
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", formats::archive::io_reason(source))]
     Io {
         /// What failed.
-        what: String,
+        what: &'static str,
         /// The OS error.
         source: std::io::Error,
     },
+    /// The writer thread ended before it was told to.
+    #[error("the writer thread stopped unexpectedly")]
+    WriterGone,
 }
 
-fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> CaptureError + '_ {
-    move |source| CaptureError::Io {
-        what: what.to_string(),
-        source,
-    }
+fn io_err(what: &'static str) -> impl FnOnce(std::io::Error) -> CaptureError {
+    move |source| CaptureError::Io { what, source }
 }
 
-/// Builds the flow filter from `-f`/`-F`, or `None` without them.
-pub type FilterLoader = dyn Fn(&Config) -> Result<Option<FlowFilter>, String>;
+/// How the caller steers and watches a run.
+#[derive(Debug)]
+pub struct Controls {
+    /// Completes when the run should stop, with the reason to log
+    /// ("SIGTERM"). A dropped sender stops the run too.
+    pub shutdown: oneshot::Receiver<&'static str>,
+    /// Each message finishes the current file and reloads the filter
+    /// (SIGHUP), with the reason to log.
+    pub rotate: tmpsc::UnboundedReceiver<&'static str>,
+    /// Where the writer reports what it stored and finished, if anyone
+    /// listens.
+    pub events: Option<mpsc::Sender<SinkEvent>>,
+}
 
-/// Runs flow-capture until SIGTERM, SIGINT or SIGQUIT. `load_filter` builds
-/// the filter at start-up and again on every SIGHUP.
-pub fn run(cfg: Config, load_filter: &FilterLoader) -> Result<(), CaptureError> {
-    if !cfg.keep_umask {
-        // SAFETY: umask only changes the process's file mode mask.
-        unsafe {
-            libc::umask(0o022);
+/// The caller's end of [`Controls`]. Dropping it stops the run.
+#[derive(Debug)]
+pub struct Controller {
+    shutdown: Option<oneshot::Sender<&'static str>>,
+    rotate: tmpsc::UnboundedSender<&'static str>,
+}
+
+impl Controller {
+    /// Asks the run to finish the current file and stop.
+    pub fn stop(&mut self, why: &'static str) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(why);
         }
     }
-    let startup = SystemClock.now_secs();
-    // Signal handlers first: a SIGTERM right after start-up must finish
-    // cleanly, not kill the process.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(io_err("runtime"))?;
-    let signals = {
-        let _guard = rt.enter();
-        Signals::new().map_err(io_err("signal handler"))?
-    };
-    let filter = load_filter(&cfg).map_err(CaptureError::Filter)?;
+
+    /// Asks the run to finish the current file now and reload the filter.
+    pub fn rotate(&self, why: &'static str) {
+        let _ = self.rotate.send(why);
+    }
+}
+
+impl Controls {
+    /// Controls without an event listener, and their controller.
+    pub fn new() -> (Controls, Controller) {
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let (rot_tx, rot_rx) = tmpsc::unbounded_channel();
+        (
+            Controls {
+                shutdown: stop_rx,
+                rotate: rot_rx,
+                events: None,
+            },
+            Controller {
+                shutdown: Some(stop_tx),
+                rotate: rot_tx,
+            },
+        )
+    }
+
+    /// Controls driven by the process's signals: SIGTERM, SIGINT and
+    /// SIGQUIT stop, SIGHUP rotates. The handlers are installed before this
+    /// returns (so a SIGTERM right after start-up finishes cleanly instead
+    /// of killing the process); a thread of its own forwards them.
+    pub fn from_signals() -> Result<Controls, CaptureError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(io_err("signal runtime"))?;
+        let (mut term, mut int, mut quit, mut hup) = {
+            let _guard = rt.enter();
+            let sig = |k| signal(k).map_err(io_err("signal handler"));
+            (
+                sig(SignalKind::terminate())?,
+                sig(SignalKind::interrupt())?,
+                sig(SignalKind::quit())?,
+                sig(SignalKind::hangup())?,
+            )
+        };
+        let (controls, mut ctl) = Controls::new();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    let why = loop {
+                        tokio::select! {
+                            _ = term.recv() => break "SIGTERM",
+                            _ = int.recv() => break "SIGINT",
+                            _ = quit.recv() => break "SIGQUIT",
+                            _ = hup.recv() => ctl.rotate("SIGHUP"),
+                        }
+                    };
+                    ctl.stop(why);
+                })
+            })
+            .map_err(io_err("signal thread"))?;
+        Ok(controls)
+    }
+}
+
+/// What a run did, once it stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// The receive side's totals.
+    pub received: IngestTotals,
+    /// The writer's totals (`None` if the writer thread panicked).
+    pub stored: Option<SinkStats>,
+}
+
+/// Creates and binds the socket `cfg` asks for ([`receive::bind`]:
+/// receive buffer, `IP_PKTINFO`, multicast group) and logs the receive
+/// buffer the kernel granted.
+pub fn bind(cfg: &Config) -> Result<UdpSocket, CaptureError> {
     let group = cfg.remote.is_multicast().then_some(cfg.remote);
     let (sock, granted) =
         receive::bind(cfg.local, cfg.port, cfg.rcvbuf, group).map_err(|source| {
@@ -105,8 +200,43 @@ pub fn run(cfg: Config, load_filter: &FilterLoader) -> Result<(), CaptureError> 
             ""
         }
     ));
-    let bound = sock.local_addr().map_err(io_err("socket address"))?;
-    let sink = Sink::new(cfg.sink.clone(), SystemClock)?;
+    Ok(sock)
+}
+
+/// Runs flow-capture on `socket` (already bound, see [`bind`]) until
+/// `controls.shutdown` completes, with time from `clock`; then stores
+/// everything already received and finishes the current file. Unless
+/// `cfg.keep_umask`, sets the process's umask to 022 (as flow-tools does).
+pub fn run<C: Clock + Clone>(
+    socket: UdpSocket,
+    cfg: Config,
+    controls: Controls,
+    clock: C,
+) -> Result<Summary, CaptureError> {
+    if !cfg.keep_umask {
+        // SAFETY: umask only changes the process's file mode mask.
+        unsafe {
+            libc::umask(0o022);
+        }
+    }
+    let startup = clock.now_secs();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(io_err("runtime"))?;
+    let filter = filter::load_opt(cfg.filter.as_ref())?;
+    socket.set_nonblocking(true).map_err(io_err("socket"))?;
+    let granted = receive::granted_rcvbuf(&socket);
+    let bound = socket.local_addr().map_err(io_err("socket address"))?;
+    let Controls {
+        shutdown,
+        rotate,
+        events,
+    } = controls;
+    let mut sink = Sink::new(cfg.sink.clone(), clock.clone())?;
+    if let Some(tx) = events {
+        sink.notify(tx);
+    }
     log::line(&format!(
         "listening on {bound}{}; writing {} files under {}, a new file every {} s",
         if cfg.allow.0.is_empty() {
@@ -122,10 +252,7 @@ pub fn run(cfg: Config, load_filter: &FilterLoader) -> Result<(), CaptureError> 
                     .join(", ")
             )
         },
-        match cfg.sink.kind {
-            FileKind::Native => "native",
-            FileKind::Ft => "ft",
-        },
+        cfg.sink.kind.as_str(),
         cfg.sink.workdir.display(),
         cfg.sink.schedule.period
     ));
@@ -152,26 +279,18 @@ pub fn run(cfg: Config, load_filter: &FilterLoader) -> Result<(), CaptureError> 
         pool: pool_rx,
         queued,
         max_queued: cfg.queue.max(BATCH_FLOWS * 2),
+        clock,
     };
     let coalesce = granted >= COALESCE_MIN_RCVBUF;
     let served = rt.block_on(serve(
-        sock,
-        ingest,
-        hand,
-        signals,
-        &cfg,
-        load_filter,
-        coalesce,
+        socket, ingest, hand, shutdown, rotate, &cfg, coalesce,
     ));
-    let stats = match writer.join() {
-        Ok(sink) => Some(sink.stats().clone()),
-        Err(_) => None,
-    };
+    let stored = writer.join().ok().map(|sink| sink.stats().clone());
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(p);
     }
     let totals = served?;
-    match stats {
+    match &stored {
         Some(s) => log::line(&format!(
             "stopped: {} datagrams, {} flows received, {} stored in {} files; dropped {} flows (queue) + {} (disk) + {} datagrams (receive buffer); {} corrupt, {} rejected, {} filtered",
             totals.datagrams,
@@ -187,25 +306,10 @@ pub fn run(cfg: Config, load_filter: &FilterLoader) -> Result<(), CaptureError> 
         )),
         None => log::line("the writer thread failed; the current tmp- file will be finalized at the next start"),
     }
-    Ok(())
-}
-
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    quit: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            quit: signal(SignalKind::quit())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
+    Ok(Summary {
+        received: totals,
+        stored,
+    })
 }
 
 /// Most receive calls (of up to 64 datagrams) made to drain the socket
@@ -237,14 +341,15 @@ const ROOM_POLL: std::time::Duration = std::time::Duration::from_millis(1);
 /// flows, not by this.
 const QUEUE_MESSAGES: usize = 4096;
 
-struct Hand {
+struct Hand<C> {
     tx: SyncSender<Msg>,
     pool: Receiver<Vec<Record>>,
     queued: Arc<AtomicUsize>,
     max_queued: usize,
+    clock: C,
 }
 
-impl Hand {
+impl<C: Clock> Hand<C> {
     fn spare(&self) -> Vec<Record> {
         self.pool
             .try_recv()
@@ -269,7 +374,7 @@ impl Hand {
         }
         if full() {
             let b = ingest.take_small_batch();
-            ingest.requeue_counters(&b, SystemClock.now_ms());
+            ingest.requeue_counters(&b, self.clock.now_ms());
             return Ok(());
         }
         let b = self.take(ingest);
@@ -278,7 +383,7 @@ impl Hand {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(Msg::Batch(b))) => {
                 self.queued.fetch_sub(n, Ordering::AcqRel);
-                ingest.requeue_counters(&b, SystemClock.now_ms());
+                ingest.requeue_counters(&b, self.clock.now_ms());
                 Ok(())
             }
             Err(_) => Err(()),
@@ -310,16 +415,26 @@ impl Hand {
 /// Receives until the socket has nothing more (at most `budget` receive
 /// calls), handing over full batches. Returns true if it stopped because
 /// the socket was empty.
-fn receive_ready(
+///
+/// `drain` (before a rotation and at shutdown): receive whatever the
+/// kernel holds even if the runtime has not yet seen the socket become
+/// readable (a datagram that arrived just before the control message
+/// belongs to the file being finished), and wait for room in the queue
+/// instead of dropping.
+fn receive_ready<C: Clock>(
     sock: &tokio::net::UdpSocket,
     mr: &mut MultiRecv,
     ingest: &mut Ingest,
-    hand: &Hand,
+    hand: &Hand<C>,
     budget: usize,
-    wait_for_room: bool,
+    drain: bool,
 ) -> Result<bool, ()> {
     for _ in 0..budget {
-        let r = sock.try_io(Interest::READABLE, || mr.recv(sock));
+        let r = if drain {
+            mr.recv(sock)
+        } else {
+            sock.try_io(Interest::READABLE, || mr.recv(sock))
+        };
         let n = match r {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(true),
@@ -329,7 +444,7 @@ fn receive_ready(
                 return Ok(true);
             }
         };
-        let now = SystemClock.now_ms();
+        let now = hand.clock.now_ms();
         if let Some(d) = mr.kernel_drops {
             ingest.kernel_drops(d, now);
         }
@@ -338,7 +453,7 @@ fn receive_ready(
             ingest.datagram(buf, trunc, src, dst, now);
         }
         if ingest.batch_len() >= BATCH_FLOWS {
-            if wait_for_room {
+            if drain {
                 hand.push(ingest)?;
             } else {
                 hand.offer(ingest)?;
@@ -348,44 +463,38 @@ fn receive_ready(
     Ok(false)
 }
 
-async fn serve(
-    sock: std::net::UdpSocket,
+async fn serve<C: Clock>(
+    sock: UdpSocket,
     mut ingest: Ingest,
-    hand: Hand,
-    signals: Signals,
+    hand: Hand<C>,
+    mut shutdown: oneshot::Receiver<&'static str>,
+    mut rotate: tmpsc::UnboundedReceiver<&'static str>,
     cfg: &Config,
-    load_filter: &FilterLoader,
     coalesce: bool,
-) -> Result<receive::IngestTotals, CaptureError> {
+) -> Result<IngestTotals, CaptureError> {
     let sock = tokio::net::UdpSocket::from_std(sock).map_err(io_err("socket"))?;
     let mut mr = MultiRecv::new();
-    let Signals {
-        mut term,
-        mut int,
-        mut quit,
-        mut hup,
-    } = signals;
     let stat_period = std::time::Duration::from_secs(cfg.stat_interval_secs.max(1));
     let mut stat = tokio::time::interval_at(tokio::time::Instant::now() + stat_period, stat_period);
-    let writer_gone = || CaptureError::Io {
-        what: "writer thread".into(),
-        source: std::io::Error::other("stopped unexpectedly"),
-    };
+    let gone = |_| CaptureError::WriterGone;
     let mut linger = tokio::time::interval(LINGER);
     linger.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut next_handover = tokio::time::Instant::now();
+    let mut rotate_open = true;
     let why = loop {
         tokio::select! {
-            _ = term.recv() => break "SIGTERM",
-            _ = int.recv() => break "SIGINT",
-            _ = quit.recv() => break "SIGQUIT",
-            _ = hup.recv() => {
-                log::line("SIGHUP: finishing the current file, reloading the filter");
-                receive_ready(&sock, &mut mr, &mut ingest, &hand, DRAIN_CALLS, true).map_err(|_| writer_gone())?;
-                hand.push(&mut ingest).map_err(|_| writer_gone())?;
-                hand.tx.send(Msg::Rotate).map_err(|_| writer_gone())?;
+            why = &mut shutdown => break why.unwrap_or("the controller went away"),
+            r = rotate.recv(), if rotate_open => {
+                let Some(why) = r else {
+                    rotate_open = false;
+                    continue;
+                };
+                log::line(&format!("{why}: finishing the current file, reloading the filter"));
+                receive_ready(&sock, &mut mr, &mut ingest, &hand, DRAIN_CALLS, true).map_err(gone)?;
+                hand.push(&mut ingest).map_err(gone)?;
+                hand.tx.send(Msg::Rotate).map_err(|_| CaptureError::WriterGone)?;
                 if cfg.filter.is_some() {
-                    match load_filter(cfg) {
+                    match filter::load_opt(cfg.filter.as_ref()) {
                         Ok(f) => {
                             ingest.set_filter(f);
                             log::line("Reloading filters.");
@@ -395,7 +504,7 @@ async fn serve(
                 }
             }
             _ = stat.tick(), if cfg.stat_interval_secs > 0 => {
-                for l in ingest.stat_lines(SystemClock.now_secs()) {
+                for l in ingest.stat_lines(hand.clock.now_secs()) {
                     log::line(&l);
                 }
             }
@@ -405,10 +514,10 @@ async fn serve(
                     continue;
                 }
                 let emptied = receive_ready(&sock, &mut mr, &mut ingest, &hand, 64, false)
-                    .map_err(|_| writer_gone())?;
+                    .map_err(gone)?;
                 let now = tokio::time::Instant::now();
                 if now >= next_handover {
-                    hand.offer(&mut ingest).map_err(|_| writer_gone())?;
+                    hand.offer(&mut ingest).map_err(gone)?;
                     next_handover = now + LINGER;
                 }
                 if emptied && coalesce {
@@ -420,14 +529,14 @@ async fn serve(
                     // runtime in epoll_wait, which the socket's
                     // edge-triggered readiness wakes for every burst of
                     // datagrams (measured: 7,000 wake-ups/s at 2 M flows/s,
-                    // a third of this thread's CPU). Signals wait in the
+                    // a third of this thread's CPU). Controls wait in the
                     // runtime's queue for at most this long.
                     std::thread::sleep(COALESCE);
                 }
             }
             _ = linger.tick() => {
                 if tokio::time::Instant::now() >= next_handover {
-                    hand.offer(&mut ingest).map_err(|_| writer_gone())?;
+                    hand.offer(&mut ingest).map_err(gone)?;
                     next_handover = tokio::time::Instant::now() + LINGER;
                 }
             }

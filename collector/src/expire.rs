@@ -1,16 +1,18 @@
 //! Expiry (`-e` files, `-E` bytes; spec §4.3): the oldest finished files of
 //! ours are removed until both limits hold.
 //!
-//! "Ours" means a regular file whose name [`parse_name`] accepts as a
-//! finished file (`nf-v…` or `ft-v…`) **and** whose first bytes are a native
-//! or ft magic. Everything else in the workdir is left alone, and so are
-//! `tmp-` files and directories. Files are ordered by the time in their
-//! name, ties by path.
+//! "Ours" means a regular file that [`archive::list`] finds as a finished
+//! file (an `nf-v…` or `ft-v…` name) **and** whose first bytes are a
+//! native or ft magic. Everything else in the workdir is left alone, and
+//! so are `tmp-` files and directories. Files are ordered by the time in
+//! their name, ties by path.
 
 use std::path::{Path, PathBuf};
 
+use formats::archive::{self, ListOptions};
+use formats::Detected;
+
 use crate::log;
-use crate::rotate::parse_name;
 
 /// Expiry limits; 0 means no limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,7 +51,10 @@ pub struct Expiry {
 }
 
 /// Parses `-E`: a number with an optional suffix `b` (×512), `K`, `M`, `G`
-/// (powers of 1024), as flow-tools.
+/// (powers of 1024), as flow-tools; `None` for anything else or a size
+/// that does not fit. Hand-written on purpose: size crates read `b` as
+/// bytes and `K` as 1000, which would change what a flow-tools `-E`
+/// means.
 pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let (num, mult) = match s.as_bytes().last()? {
@@ -62,64 +67,24 @@ pub fn parse_size(s: &str) -> Option<u64> {
     num.parse::<u64>().ok()?.checked_mul(mult)
 }
 
-/// True when `path` starts with a native or ft magic.
-pub fn has_flow_magic(path: &Path) -> bool {
-    use std::io::Read;
-    let mut buf = [0u8; 8];
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(_) => return false,
-        }
-    }
-    formats::detect(&buf[..n]) != formats::Detected::Unknown
-}
-
-fn walk(dir: &Path, depth: usize, out: &mut Vec<Entry>) {
-    if depth > 50 {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let Ok(ft) = e.file_type() else { continue };
-        let path = e.path();
-        if ft.is_dir() {
-            walk(&path, depth + 1, out);
-            continue;
-        }
-        if !ft.is_file() {
-            continue;
-        }
-        let name = e.file_name();
-        let Some(p) = name.to_str().and_then(parse_name) else {
-            continue;
-        };
-        if p.tmp || !has_flow_magic(&path) {
-            continue;
-        }
-        let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-        out.push(Entry {
-            time: p.time,
-            path,
-            size,
-        });
-    }
-}
-
 impl Expiry {
-    /// Scans `workdir` recursively (50 levels) for our finished files.
+    /// Lists `workdir` ([`archive::list`]: recursively, in time order)
+    /// for our finished files. An unreadable workdir holds none.
     pub fn scan(workdir: &Path, cfg: ExpiryConfig) -> Expiry {
         let mut files = Vec::new();
         if cfg.enabled() {
-            walk(workdir, 0, &mut files);
-            files.sort_by(|a, b| (a.time, &a.path).cmp(&(b.time, &b.path)));
+            if let Ok(listing) = archive::list(workdir, ListOptions::default()) {
+                files = listing
+                    .files
+                    .into_iter()
+                    .filter(|f| archive::sniff(&f.path).is_ok_and(|d| d != Detected::Unknown))
+                    .map(|f| Entry {
+                        time: f.name.time,
+                        path: f.path,
+                        size: f.size,
+                    })
+                    .collect();
+            }
         }
         Expiry { cfg, files }
     }
@@ -196,8 +161,13 @@ mod tests {
         assert_eq!(parse_size("3M"), Some(3 << 20));
         assert_eq!(parse_size("1G"), Some(1 << 30));
         assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("2B"), Some(1024));
         assert_eq!(parse_size("x"), None);
         assert_eq!(parse_size(""), None);
+        assert_eq!(parse_size("K"), None);
+        assert_eq!(parse_size("-1K"), None);
+        assert_eq!(parse_size("18014398509481984K"), None);
+        assert_eq!(parse_size("99999999999999999999"), None);
     }
 
     fn entry(t: i64, size: u64) -> Entry {

@@ -1,21 +1,48 @@
 //! Log lines and their rate limits.
 //!
-//! Every line goes to standard error as `flow-capture: <text>`, one
-//! `write` per line, which is what systemd's journal (and `-D` users)
-//! expect. Causes that an exporter or an attacker can repeat at line rate
+//! The library writes its lines through the `log` facade ([`line()`]); the
+//! flow-capture binary installs [`StderrLogger`], which puts every line on
+//! standard error as `flow-capture: <text>`, one `write` per line, which
+//! is what systemd's journal (and `-D` users) expect. Without a logger
+//! installed (a test driving the collector in-process) the lines go
+//! nowhere. Causes that an exporter or an attacker can repeat at line rate
 //! (malformed datagrams, rejected sources, drops) go through a
 //! [`RateLimit`]: the first line of each cause is printed at once, further
 //! ones at most once per interval, with the number suppressed meanwhile.
 
 use std::io::Write;
 
-/// Writes one log line, prefixed with the program name.
+/// Logs one line.
 pub fn line(text: &str) {
-    let mut s = String::with_capacity(text.len() + 16);
-    s.push_str("flow-capture: ");
-    s.push_str(text);
-    s.push('\n');
-    let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    log::info!("{text}");
+}
+
+/// The logger flow-capture installs: `flow-capture: <text>` on standard
+/// error, one `write` per line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let s = format!("flow-capture: {}\n", record.args());
+        let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    }
+
+    fn flush(&self) {}
+}
+
+impl StderrLogger {
+    /// Installs the logger for the process (once; later calls do nothing).
+    pub fn install() {
+        static LOGGER: StderrLogger = StderrLogger;
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(log::LevelFilter::Info);
+        }
+    }
 }
 
 /// Rate limit for one cause of log lines.

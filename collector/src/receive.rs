@@ -464,8 +464,6 @@ pub fn bind(
         #[cfg(not(target_os = "linux"))]
         s.set_recv_buffer_size(rcvbuf)?;
     }
-    // Linux reports twice the size asked for (it adds its bookkeeping).
-    let granted = s.recv_buffer_size().unwrap_or(0) / if cfg!(target_os = "linux") { 2 } else { 1 };
     #[cfg(target_os = "linux")]
     {
         // Both are best effort: without them the local address is the
@@ -483,7 +481,16 @@ pub fn bind(
         None => s.bind(&SocketAddrV4::new(local, port).into())?,
     }
     s.set_nonblocking(true)?;
-    Ok((s.into(), granted))
+    let s: std::net::UdpSocket = s.into();
+    let granted = granted_rcvbuf(&s);
+    Ok((s, granted))
+}
+
+/// The receive buffer the kernel granted `sock`, in bytes of datagrams
+/// (Linux reports twice the size asked for: it adds its bookkeeping).
+pub fn granted_rcvbuf(sock: &std::net::UdpSocket) -> usize {
+    let reported = socket2::SockRef::from(sock).recv_buffer_size().unwrap_or(0);
+    reported / if cfg!(target_os = "linux") { 2 } else { 1 }
 }
 
 /// `setsockopt` with an `int` value.

@@ -6,34 +6,38 @@
 //! [`SinkConfig::flush_interval_ms`] so a `tmp-` file is readable up to the
 //! last second, and at the end of the slot (or on `Rotate`/`Shutdown`)
 //! finishes the file: counters into the header (native trailer, or ft
-//! header rewrite with DONE), fsync, rename `tmp-` to the final name, fsync
-//! the directory, expiry, `-R` program.
+//! header rewrite with DONE), then [`TmpFile::commit`] (fsync, rename
+//! `tmp-` to the final name, fsync the directory), expiry, `-R` program.
+//! Slots, names and nesting are [`formats::archive`]'s.
 //!
 //! If the disk fills up or the workdir becomes unwritable, the sink logs
 //! once per cause (rate-limited), counts every flow it cannot store as
 //! dropped, retries every second, and carries the counters into the next
 //! file it manages to open. A file broken by a write error stays on disk as
-//! `tmp-`; it is finalized like a crash leftover ([`recover_dir`]) once
-//! writing works again, and at the next start-up otherwise.
+//! `tmp-`; it is finalized like a crash leftover
+//! ([`formats::archive::recover_file`]) once writing works again, and at
+//! the next start-up otherwise.
 //!
-//! Time comes from a [`Clock`], so tests drive rotation by hand.
+//! Time comes from a [`Clock`], so tests drive rotation by hand; a
+//! [`SinkEvent`] channel tells them what was written, so they wait on
+//! events instead of sleeping.
 
 use std::collections::BTreeSet;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 
-use formats::ft::{ByteOrder, FtHeader, FtReader, FtWriter};
-use formats::native::{NativeFile, NativeHeader, NativeWriter, WriterOptions};
+use formats::archive::{
+    self, first_free, nest_dir, ArchiveError, FileKind, FileName, Op, Schedule, Slot, TmpFile,
+};
+use formats::ft::{ByteOrder, FtHeader, FtWriter};
+use formats::native::{NativeHeader, NativeWriter, WriterOptions};
 use formats::Record;
 
 use crate::clock::Clock;
 use crate::expire::{Entry, Expiry, ExpiryConfig};
 use crate::log::{self, RateLimit};
-use crate::rotate::{file_name, nest_dir, parse_name, FileKind, Schedule, Slot};
 
 /// zstd level of native files unless `-z` says otherwise: level 1 keeps
 /// the writer's CPU per flow low; the columnar blocks compress well anyway.
@@ -139,10 +143,7 @@ impl SinkConfig {
         SinkConfig {
             workdir: workdir.into(),
             kind: FileKind::Native,
-            schedule: Schedule {
-                period: crate::rotate::DEFAULT_PERIOD,
-                zone: crate::rotate::Zone::Local,
-            },
+            schedule: Schedule::default(),
             nesting: 3,
             level: None,
             byte_order: ByteOrder::host(),
@@ -156,18 +157,43 @@ impl SinkConfig {
     }
 }
 
-/// Why the sink cannot start.
+/// Why the sink cannot start, or could not write or finish a file (the
+/// latter are logged: the sink goes on).
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     /// The workdir cannot be created or is not a directory.
-    #[error("workdir {path}: {source}")]
+    #[error("workdir {}: {}", path.display(), archive::io_reason(source))]
     Workdir {
         /// The workdir.
         path: PathBuf,
         /// The OS error.
         source: std::io::Error,
     },
+    /// A flow file could not be created, written or finished.
+    #[error(transparent)]
+    File(#[from] ArchiveError),
 }
+
+/// What the writer has just done, for whoever watches a run (tests wait
+/// on these instead of sleeping).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkEvent {
+    /// A batch was handled; `total` flows are now in files (finished or
+    /// open) since the start.
+    Stored {
+        /// [`SinkStats::flows`] after the batch.
+        total: u64,
+    },
+    /// A file was finished under its final name.
+    Finished {
+        /// Its path.
+        path: PathBuf,
+        /// Flows in it.
+        flows: u64,
+    },
+}
+
+// One per sink, never moved in a hot path: the size difference is harmless.
 
 // One per sink, never moved in a hot path: the size difference is harmless.
 #[allow(clippy::large_enum_variant)]
@@ -177,25 +203,25 @@ enum FileWriter {
 }
 
 impl FileWriter {
-    fn write_all(&mut self, rs: &[Record]) -> Result<(), String> {
+    fn write_all(&mut self, rs: &[Record], path: &Path) -> Result<(), ArchiveError> {
         match self {
-            FileWriter::Native(w) => w.write_all(rs).map_err(|e| e.to_string()),
-            FileWriter::Ft(w, _) => w.write_all(rs).map_err(|e| e.to_string()),
+            FileWriter::Native(w) => w.write_all(rs).map_err(|e| ArchiveError::native(path, e)),
+            FileWriter::Ft(w, _) => w.write_all(rs).map_err(|e| ArchiveError::ft(path, e)),
         }
     }
 
-    fn flush(&mut self) -> Result<(), String> {
+    fn flush(&mut self, path: &Path) -> Result<(), ArchiveError> {
         match self {
-            FileWriter::Native(w) => w.flush_block().map_err(|e| e.to_string()),
-            FileWriter::Ft(w, _) => w.flush().map_err(|e| e.to_string()),
+            FileWriter::Native(w) => w.flush_block().map_err(|e| ArchiveError::native(path, e)),
+            FileWriter::Ft(w, _) => w.flush().map_err(|e| ArchiveError::ft(path, e)),
         }
     }
 }
 
 struct OpenFile {
     writer: FileWriter,
-    tmp: PathBuf,
-    final_path: PathBuf,
+    file: TmpFile,
+    name: FileName,
     slot: Slot,
     cap_start: i64,
     counters: Counters,
@@ -235,64 +261,7 @@ pub struct Sink<C: Clock> {
     /// Newest time used in a file name (names never go back, so a slot's
     /// start is not reused after its file expired).
     newest_name: Option<i64>,
-}
-
-fn io_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
-/// fsyncs a directory so a rename in it is durable.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) {
-        let _ = d.sync_all();
-    }
-}
-
-/// Takes a non-blocking exclusive lock; false if another process holds it.
-fn try_lock(f: &File) -> bool {
-    // SAFETY: flock on a valid open descriptor has no memory effects.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    rc == 0
-}
-
-/// A path in `dir` named for `t` that neither exists finished nor as tmp-.
-fn free_name(
-    dir: &Path,
-    kind: FileKind,
-    times: &[i64],
-    zone: crate::rotate::Zone,
-) -> (PathBuf, PathBuf) {
-    let mut last = (PathBuf::new(), PathBuf::new());
-    let mut candidates: Vec<i64> = times.to_vec();
-    if let Some(&t) = times.last() {
-        candidates.extend((1..=3600).map(|k| t + k));
-    }
-    for t in candidates {
-        let off = zone.offset_at(t);
-        let tmp = dir.join(file_name(kind, true, EXPORT_VERSION, t, off));
-        let fin = dir.join(file_name(kind, false, EXPORT_VERSION, t, off));
-        if !tmp.exists() && !fin.exists() {
-            return (tmp, fin);
-        }
-        last = (tmp, fin);
-    }
-    last
-}
-
-fn create_file(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
+    events: Option<Sender<SinkEvent>>,
 }
 
 fn ft_header(cfg: &SinkConfig, cap_start: u32) -> FtHeader {
@@ -317,9 +286,17 @@ fn clamp32(v: u64) -> u32 {
     v.min(u32::MAX as u64) as u32
 }
 
+/// Logs what recovering a leftover `tmp-` file did.
+fn log_recovery(r: Result<archive::Recovered, ArchiveError>) {
+    match r {
+        Ok(r) => log::line(&r.to_string()),
+        Err(e) => log::line(&format!("cannot recover {e}")),
+    }
+}
+
 impl<C: Clock> Sink<C> {
     /// Creates the workdir if needed, finalizes leftover `tmp-` files
-    /// ([`recover_dir`]) and applies expiry once.
+    /// ([`archive::recover_dir`]) and applies expiry once.
     pub fn new(cfg: SinkConfig, clock: C) -> Result<Self, SinkError> {
         std::fs::create_dir_all(&cfg.workdir).map_err(|source| SinkError::Workdir {
             path: cfg.workdir.clone(),
@@ -331,9 +308,9 @@ impl<C: Clock> Sink<C> {
                 source: std::io::Error::other("not a directory"),
             });
         }
-        for r in recover_dir(&cfg.workdir, cfg.nesting) {
-            log::line(&r);
-        }
+        archive::recover_dir(&cfg.workdir)
+            .into_iter()
+            .for_each(log_recovery);
         let mut expiry = Expiry::scan(&cfg.workdir, cfg.expiry);
         expiry.enforce(0);
         let newest_name = expiry.files().iter().map(|e| e.time).max();
@@ -351,7 +328,20 @@ impl<C: Clock> Sink<C> {
             finished: Vec::new(),
             stats: SinkStats::default(),
             newest_name,
+            events: None,
         })
+    }
+
+    /// Sends a [`SinkEvent`] to `tx` for every batch stored and file
+    /// finished from now on (a closed channel is ignored).
+    pub fn notify(&mut self, tx: Sender<SinkEvent>) {
+        self.events = Some(tx);
+    }
+
+    fn event(&self, e: SinkEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(e);
+        }
     }
 
     /// Paths of the files finished so far, in order.
@@ -366,7 +356,7 @@ impl<C: Clock> Sink<C> {
 
     /// The `tmp-` path being written, if a file is open.
     pub fn open_path(&self) -> Option<&Path> {
-        self.open.as_ref().map(|f| f.tmp.as_path())
+        self.open.as_ref().map(|f| f.file.path())
     }
 
     /// Handles one message; returns false after `Shutdown`.
@@ -390,6 +380,15 @@ impl<C: Clock> Sink<C> {
     /// Stores a batch: rotates first if the slot is over, opens a file if
     /// none is open.
     pub fn write_batch(&mut self, b: &Batch) {
+        self.store(b);
+        if self.events.is_some() {
+            self.event(SinkEvent::Stored {
+                total: self.stats.flows,
+            });
+        }
+    }
+
+    fn store(&mut self, b: &Batch) {
         let now = self.clock.now_ms();
         self.rotate_if_due(now);
         if b.records.is_empty() && b.counters.is_zero() {
@@ -408,7 +407,7 @@ impl<C: Clock> Sink<C> {
         if b.records.is_empty() {
             return;
         }
-        match f.writer.write_all(&b.records) {
+        match f.writer.write_all(&b.records, f.file.path()) {
             Ok(()) => {
                 f.flows += b.records.len() as u64;
                 f.dirty = true;
@@ -454,7 +453,7 @@ impl<C: Clock> Sink<C> {
     /// Makes everything written so far readable in the `tmp-` file.
     pub fn flush(&mut self, now: i64) {
         let Some(f) = self.open.as_mut() else { return };
-        match f.writer.flush() {
+        match f.writer.flush(f.file.path()) {
             Ok(()) => {
                 f.last_flush_ms = now;
                 f.flushed_flows = f.flows;
@@ -468,7 +467,7 @@ impl<C: Clock> Sink<C> {
         let secs = now.div_euclid(1000);
         if let Some(f) = &self.open {
             // Also rotate when the clock went back before the slot.
-            if secs >= f.slot.end || secs < f.slot.start {
+            if !f.slot.contains(secs) {
                 self.rotate();
             }
         }
@@ -479,17 +478,16 @@ impl<C: Clock> Sink<C> {
             return false;
         }
         match self.open_file(now) {
-            Ok(f) => {
+            Ok(mut f) => {
                 if self.failing {
                     log::line(&format!(
                         "writing again to {}: {} flows were dropped while files could not be written",
-                        f.tmp.display(),
+                        f.file.path().display(),
                         self.dropped_since_failure
                     ));
                     self.failing = false;
                     self.dropped_since_failure = 0;
                 }
-                let mut f = f;
                 f.counters = std::mem::take(&mut self.carry);
                 self.open = Some(f);
                 self.recover_broken();
@@ -506,18 +504,11 @@ impl<C: Clock> Sink<C> {
         }
     }
 
-    fn open_file(&mut self, now_ms: i64) -> Result<OpenFile, String> {
-        let now = now_ms.div_euclid(1000);
-        let slot = self.cfg.schedule.slot(now);
-        let zone = self.cfg.schedule.zone;
-        let dir = self.cfg.workdir.join(nest_dir(
-            self.cfg.nesting,
-            slot.start,
-            zone.offset_at(slot.start),
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {}", dir.display(), io_text(&e)))?;
-        // The slot start names the file, unless a file of ours already
-        // used that time (then the file's own start time does).
+    /// The names for a new file of `slot` opened at `now`, best first:
+    /// the slot start, unless a file of ours already used that time (then
+    /// the file's own start time), then the seconds after it.
+    fn name_candidates(&self, slot: Slot, now: i64) -> impl Iterator<Item = FileName> {
+        let (kind, zone) = (self.cfg.kind, self.cfg.schedule.zone);
         let floor = self.newest_name.map_or(i64::MIN, |t| t + 1);
         let mut times: Vec<i64> = [slot.start, now]
             .into_iter()
@@ -526,15 +517,29 @@ impl<C: Clock> Sink<C> {
         if times.is_empty() {
             times.push(floor);
         }
-        let (tmp, final_path) = free_name(&dir, self.cfg.kind, &times, zone);
-        if let Some(p) = parse_name(&final_path.file_name().unwrap_or_default().to_string_lossy()) {
-            self.newest_name = Some(self.newest_name.map_or(p.time, |n| n.max(p.time)));
-        }
-        let file = create_file(&tmp).map_err(|e| format!("{}: {}", tmp.display(), io_text(&e)))?;
-        try_lock(&file);
+        let name = move |t| FileName::new(kind, EXPORT_VERSION, t, zone);
+        let last = name(times[times.len() - 1]);
+        times.into_iter().map(name).chain(last.later(zone).skip(1))
+    }
+
+    fn open_file(&mut self, now_ms: i64) -> Result<OpenFile, ArchiveError> {
+        let now = now_ms.div_euclid(1000);
+        let slot = self.cfg.schedule.slot(now);
+        let dir = self.cfg.workdir.join(nest_dir(
+            self.cfg.nesting,
+            slot.start,
+            self.cfg.schedule.zone,
+        ));
+        let (file, name) = TmpFile::create_free(&dir, self.name_candidates(slot, now))?;
+        self.newest_name = Some(self.newest_name.map_or(name.time, |n| n.max(name.time)));
         let cap_start = now.max(slot.start);
-        let bw = BufWriter::with_capacity(256 * 1024, file);
-        let werr = |e: String| format!("{}: {e}", tmp.display());
+        let bw = match file.writer() {
+            Ok(w) => BufWriter::with_capacity(256 * 1024, w),
+            Err(e) => {
+                let _ = file.abort();
+                return Err(e);
+            }
+        };
         let writer = match self.cfg.kind {
             FileKind::Native => {
                 let h = NativeHeader {
@@ -552,30 +557,29 @@ impl<C: Clock> Sink<C> {
                     block_records: self.cfg.block_records,
                     zstd_level: self.cfg.level.unwrap_or(DEFAULT_NATIVE_LEVEL),
                 };
-                match NativeWriter::new(bw, &h, opts) {
-                    Ok(w) => FileWriter::Native(w),
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&tmp);
-                        return Err(werr(e.to_string()));
-                    }
-                }
+                NativeWriter::new(bw, &h, opts)
+                    .map(FileWriter::Native)
+                    .map_err(|e| ArchiveError::native(file.path(), e))
             }
             FileKind::Ft => {
                 let h = ft_header(&self.cfg, cap_start as u32);
                 let level = self.cfg.level.unwrap_or(6).clamp(0, 9) as u32;
-                match FtWriter::new(bw, &h, Some(level)) {
-                    Ok(w) => FileWriter::Ft(w, h),
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&tmp);
-                        return Err(werr(e.to_string()));
-                    }
-                }
+                FtWriter::new(bw, &h, Some(level))
+                    .map(|w| FileWriter::Ft(w, h))
+                    .map_err(|e| ArchiveError::ft(file.path(), e))
+            }
+        };
+        let writer = match writer {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = file.abort();
+                return Err(e);
             }
         };
         Ok(OpenFile {
             writer,
-            tmp,
-            final_path,
+            file,
+            name,
             slot,
             cap_start,
             counters: Counters::default(),
@@ -590,7 +594,7 @@ impl<C: Clock> Sink<C> {
 
     /// A write failed: keep the tmp- file for recovery, count what is lost,
     /// carry the counters on.
-    fn fail(&mut self, now: i64, err: &str, unwritten: u64) {
+    fn fail(&mut self, now: i64, err: &ArchiveError, unwritten: u64) {
         let Some(f) = self.open.take() else { return };
         let lost_in_memory = f.flows.saturating_sub(f.flushed_flows) + unwritten;
         let mut c = f.counters;
@@ -603,21 +607,21 @@ impl<C: Clock> Sink<C> {
         self.next_retry_ms = now + 1000;
         self.disk_log.log(now, || {
             format!(
-                "cannot write {}: {err}; still receiving, flows are counted as dropped until files can be written",
-                f.tmp.display()
+                "cannot write: {err}; still receiving, flows are counted as dropped until files can be written"
             )
         });
-        self.broken.push(f.tmp.clone());
-        drop(f);
+        // Dropping the writer and the TmpFile closes the file and leaves it
+        // on disk as tmp-.
+        self.broken.push(f.file.path().to_path_buf());
     }
 
     fn recover_broken(&mut self) {
         let broken = std::mem::take(&mut self.broken);
         for p in broken {
-            match recover_file(&p) {
-                Ok(msg) => log::line(&msg),
+            match archive::recover_file(&p) {
+                Ok(r) => log::line(&r.to_string()),
                 Err(e) => {
-                    log::line(&format!("cannot finalize {} yet: {e}", p.display()));
+                    log::line(&format!("cannot finalize yet: {e}"));
                     self.broken.push(p);
                 }
             }
@@ -632,7 +636,8 @@ impl<C: Clock> Sink<C> {
         let cap_end = (now.div_euclid(1000)).max(f.cap_start);
         let c = f.counters;
         let exporters: Vec<u32> = f.exporters.iter().copied().collect();
-        let result: Result<(), String> = match f.writer {
+        let tmp = f.file.path().to_path_buf();
+        let finished: Result<(), ArchiveError> = match f.writer {
             FileWriter::Native(mut w) => {
                 let h = w.header_mut();
                 h.exporters = exporters;
@@ -645,7 +650,9 @@ impl<C: Clock> Sink<C> {
                     h.metadata
                         .push(("dropped_flows".into(), c.dropped.to_string()));
                 }
-                w.finish_durable().map(|_| ()).map_err(|e| e.to_string())
+                w.finish()
+                    .map(drop)
+                    .map_err(|e| ArchiveError::native(&tmp, e))
             }
             FileWriter::Ft(w, mut h) => {
                 h.cap_end = Some(cap_end as u32);
@@ -653,61 +660,72 @@ impl<C: Clock> Sink<C> {
                 h.flow_lost = Some(clamp32(c.lost + c.dropped));
                 h.pkt_corrupt = Some(clamp32(c.corrupt));
                 h.seq_reset = Some(clamp32(c.resets));
-                match w.finish_rewrite(&h) {
-                    Ok(mut bw) => bw
-                        .flush()
-                        .and_then(|_| bw.get_ref().sync_all())
-                        .map_err(|e| io_text(&e)),
-                    Err(e) => Err(e.to_string()),
-                }
+                w.finish_rewrite(&h)
+                    .map(drop)
+                    .map_err(|e| ArchiveError::ft(&tmp, e))
             }
         };
-        if let Err(e) = result {
-            self.disk_log.log(now, || {
-                format!(
-                    "cannot finish {}: {e}; left as is, it will be finalized when writing works again",
-                    f.tmp.display()
-                )
-            });
-            self.stats.dropped_disk += f.flows - f.flushed_flows;
-            self.broken.push(f.tmp);
-            self.failing = true;
-            self.next_retry_ms = now + 1000;
-            return;
-        }
-        let dir = f.tmp.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut final_path = f.final_path;
-        if final_path.exists() {
+        let mut file = f.file;
+        if finished.is_ok() && file.dest().exists() {
             // Someone made that name meanwhile: never overwrite.
-            let t = parse_name(&final_path.file_name().unwrap_or_default().to_string_lossy())
-                .map(|p| p.time)
-                .unwrap_or(f.cap_start);
-            final_path = free_name(&dir, self.cfg.kind, &[t + 1], self.cfg.schedule.zone).1;
+            let dir = file.dest().parent().unwrap_or(Path::new("")).to_path_buf();
+            let zone = self.cfg.schedule.zone;
+            if let Ok(n) = first_free(&dir, f.name.later(zone).skip(1)) {
+                file.set_dest(dir.join(n.to_string()));
+            }
         }
-        if let Err(e) = std::fs::rename(&f.tmp, &final_path) {
-            log::line(&format!(
-                "cannot rename {} to {}: {}",
-                f.tmp.display(),
-                final_path.display(),
-                io_text(&e)
-            ));
-            self.broken.push(f.tmp);
-            return;
-        }
-        sync_dir(&dir);
+        let dest = file.dest().to_path_buf();
+        let committed = finished.and_then(|()| file.commit());
+        let final_path = match committed {
+            Ok(p) => p,
+            Err(ArchiveError::Io {
+                op: Op::SyncDir, ..
+            }) if dest.exists() => {
+                // Renamed; only the directory entry's durability is in doubt.
+                log::line(&format!(
+                    "{}: finished, but its directory could not be fsynced",
+                    dest.display()
+                ));
+                dest
+            }
+            Err(e @ ArchiveError::Rename { .. }) => {
+                log::line(&e.to_string());
+                self.broken.push(tmp);
+                return;
+            }
+            Err(e) => {
+                self.disk_log.log(now, || {
+                    format!(
+                        "cannot finish {e}; left as is, it will be finalized when writing works again"
+                    )
+                });
+                self.stats.dropped_disk += f.flows - f.flushed_flows;
+                self.broken.push(tmp);
+                self.failing = true;
+                self.next_retry_ms = now + 1000;
+                return;
+            }
+        };
         self.stats.files += 1;
         let size = std::fs::metadata(&final_path).map(|m| m.len()).unwrap_or(0);
-        if let Some(p) = parse_name(&final_path.file_name().unwrap_or_default().to_string_lossy()) {
-            self.expiry.add(Entry {
-                time: p.time,
-                path: final_path.clone(),
-                size,
-            });
-        }
+        let time = final_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(FileName::parse)
+            .map_or(f.name.time, |n| n.time);
+        self.expiry.add(Entry {
+            time,
+            path: final_path.clone(),
+            size,
+        });
         self.expiry.enforce(0);
         if let Some(prog) = &self.cfg.post_rotate {
             run_post_rotate(prog, &final_path);
         }
+        self.event(SinkEvent::Finished {
+            path: final_path.clone(),
+            flows: f.flows,
+        });
         self.finished.push(final_path);
     }
 }
@@ -723,10 +741,14 @@ fn run_post_rotate(prog: &Path, file: &Path) {
                 .spawn(move || match child.wait() {
                     Ok(st) if !st.success() => log::line(&format!("{}: {st}", prog.display())),
                     Ok(_) => {}
-                    Err(e) => log::line(&format!("{}: {}", prog.display(), io_text(&e))),
+                    Err(e) => log::line(&format!("{}: {}", prog.display(), archive::io_reason(&e))),
                 });
         }
-        Err(e) => log::line(&format!("cannot run {}: {}", prog.display(), io_text(&e))),
+        Err(e) => log::line(&format!(
+            "cannot run {}: {}",
+            prog.display(),
+            archive::io_reason(&e)
+        )),
     }
 }
 
@@ -770,249 +792,14 @@ pub fn run_writer<C: Clock>(
     }
 }
 
-/// The final name of a `tmp-` file: `tmp-nf-X` -> `nf-X`, `tmp-X` -> `ft-X`.
-pub fn final_name_of_tmp(tmp_name: &str) -> Option<String> {
-    let p = parse_name(tmp_name)?;
-    if !p.tmp {
-        return None;
-    }
-    let rest = tmp_name.strip_prefix(p.kind.tmp_prefix())?;
-    Some(format!("{}{rest}", p.kind.final_prefix()))
-}
-
-const RECOVERING: &str = ".recovering";
-
-/// Finalizes one `tmp-` file left by a stopped or killed collector: its
-/// readable records go into a finished file of the same format under the
-/// final name (an already finished file is only renamed), then the `tmp-`
-/// file is removed. Returns the log line. Fails (leaving the file alone)
-/// if another process holds the file's lock, if it is not a flow file, or
-/// on an I/O error.
-pub fn recover_file(tmp: &Path) -> Result<String, String> {
-    let name = tmp
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| "not a flow file name".to_string())?;
-    let final_name =
-        final_name_of_tmp(name).ok_or_else(|| "not a tmp- flow file name".to_string())?;
-    let dir = tmp.parent().map(Path::to_path_buf).unwrap_or_default();
-    let file = File::open(tmp).map_err(|e| io_text(&e))?;
-    if !try_lock(&file) {
-        return Err("in use by another running collector".into());
-    }
-    let meta = file.metadata().map_err(|e| io_text(&e))?;
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as u32)
-        .unwrap_or(0);
-    let bytes = std::fs::read(tmp).map_err(|e| io_text(&e))?;
-    let mut final_path = dir.join(&final_name);
-    if final_path.exists() {
-        let t = parse_name(&final_name).map(|p| p.time).unwrap_or(0);
-        let kind = parse_name(&final_name)
-            .map(|p| p.kind)
-            .unwrap_or(FileKind::Native);
-        final_path = free_name(&dir, kind, &[t + 1], crate::rotate::Zone::Local).1;
-    }
-    let work = dir.join(format!("{name}{RECOVERING}"));
-    let _ = std::fs::remove_file(&work);
-    let summary = match formats::detect(&bytes) {
-        formats::Detected::Native => {
-            let nf = match NativeFile::open(&bytes[..]) {
-                Ok(nf) => nf,
-                Err(formats::native::NativeError::Truncated { .. }) if bytes.len() < 4096 => {
-                    std::fs::remove_file(tmp).map_err(|e| io_text(&e))?;
-                    return Ok(format!(
-                        "removed {}: no complete header, no flows",
-                        tmp.display()
-                    ));
-                }
-                Err(e) => return Err(e.to_string()),
-            };
-            if nf.header().complete {
-                std::fs::rename(tmp, &final_path).map_err(|e| io_text(&e))?;
-                sync_dir(&dir);
-                return Ok(format!(
-                    "recovered {} as {} (it was complete)",
-                    tmp.display(),
-                    final_path.display()
-                ));
-            }
-            let mut records = Vec::new();
-            let bad_blocks = nf.decode_all(&mut records).len();
-            let mut h = nf.header().clone();
-            h.complete = false;
-            let out = create_file(&work).map_err(|e| io_text(&e))?;
-            let res = (|| -> Result<(), formats::native::NativeError> {
-                let mut w = NativeWriter::new(BufWriter::new(out), &h, WriterOptions::default())?;
-                w.write_all(&records)?;
-                let hm = w.header_mut();
-                hm.flows = records.len() as u64;
-                hm.cap_end = mtime.max(h.cap_start);
-                let mut ex: BTreeSet<u32> = BTreeSet::new();
-                for r in &records {
-                    ex.insert(r.exporter);
-                }
-                hm.exporters = ex.into_iter().collect();
-                hm.metadata
-                    .push(("recovered_from".into(), name.to_string()));
-                w.finish_durable()?;
-                Ok(())
-            })();
-            if let Err(e) = res {
-                let _ = std::fs::remove_file(&work);
-                return Err(e.to_string());
-            }
-            format!(
-                "{} flows{}",
-                records.len(),
-                if bad_blocks > 0 {
-                    format!(", {bad_blocks} unreadable blocks skipped")
-                } else {
-                    String::new()
-                }
-            )
-        }
-        formats::Detected::Ft => {
-            let mut rd = match FtReader::new(&bytes[..]) {
-                Ok(r) => r,
-                Err(e)
-                    if bytes.len() < 4096
-                        && matches!(
-                            e,
-                            formats::ft::FtError::ShortHeader { .. }
-                                | formats::ft::FtError::ShortHeaderLen
-                                | formats::ft::FtError::ShortPrefix { .. }
-                        ) =>
-                {
-                    std::fs::remove_file(tmp).map_err(|e| io_text(&e))?;
-                    return Ok(format!(
-                        "removed {}: no complete header, no flows",
-                        tmp.display()
-                    ));
-                }
-                Err(e) => return Err(e.to_string()),
-            };
-            let mut h = rd.header().clone();
-            if h.flags() & formats::ft::FLAG_DONE != 0 {
-                std::fs::rename(tmp, &final_path).map_err(|e| io_text(&e))?;
-                sync_dir(&dir);
-                return Ok(format!(
-                    "recovered {} as {} (it was complete)",
-                    tmp.display(),
-                    final_path.display()
-                ));
-            }
-            let mut records = Vec::new();
-            loop {
-                match rd.read_batch(&mut records, 8192) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
-            let level = if h.compressed() { 6 } else { 0 };
-            // Make sure every counter TLV exists so the rewrite keeps the size.
-            h.cap_end = Some(0);
-            h.flow_count = Some(0);
-            h.flow_lost = Some(h.flow_lost.unwrap_or(0));
-            h.pkt_corrupt = Some(h.pkt_corrupt.unwrap_or(0));
-            h.seq_reset = Some(h.seq_reset.unwrap_or(0));
-            h.flags = Some(0);
-            let out = create_file(&work).map_err(|e| io_text(&e))?;
-            let res = (|| -> Result<(), String> {
-                let mut w = FtWriter::new(BufWriter::new(out), &h, Some(level))
-                    .map_err(|e| e.to_string())?;
-                w.write_all(&records).map_err(|e| e.to_string())?;
-                h.cap_end = Some(mtime.max(h.cap_start.unwrap_or(0)));
-                h.flow_count = Some(clamp32(records.len() as u64));
-                let mut bw = w.finish_rewrite(&h).map_err(|e| e.to_string())?;
-                bw.flush().map_err(|e| io_text(&e))?;
-                bw.get_ref().sync_all().map_err(|e| io_text(&e))
-            })();
-            if let Err(e) = res {
-                let _ = std::fs::remove_file(&work);
-                return Err(e);
-            }
-            format!("{} flows", records.len())
-        }
-        formats::Detected::Unknown => {
-            if bytes.is_empty() {
-                std::fs::remove_file(tmp).map_err(|e| io_text(&e))?;
-                return Ok(format!("removed {}: empty", tmp.display()));
-            }
-            return Err("not a flow file; left alone".into());
-        }
-    };
-    std::fs::rename(&work, &final_path).map_err(|e| io_text(&e))?;
-    std::fs::remove_file(tmp).map_err(|e| io_text(&e))?;
-    sync_dir(&dir);
-    Ok(format!(
-        "recovered {} as {} ({summary})",
-        tmp.display(),
-        final_path.display()
-    ))
-}
-
-/// Finalizes every `tmp-` flow file of ours under `workdir` (searched
-/// `max(|nesting|, 0) + 1` levels deep, at least 4), and removes
-/// half-written `*.recovering` files from an interrupted recovery.
-/// Returns the log lines.
-pub fn recover_dir(workdir: &Path, nesting: i8) -> Vec<String> {
-    let depth = (nesting.unsigned_abs() as usize).max(3) + 1;
-    let mut found = Vec::new();
-    collect_tmp(workdir, depth, &mut found);
-    found.sort();
-    let mut lines = Vec::new();
-    for p in found {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(base) = name.strip_suffix(RECOVERING) {
-            if parse_name(base).is_some_and(|n| n.tmp) {
-                let _ = std::fs::remove_file(&p);
-            }
-            continue;
-        }
-        match recover_file(&p) {
-            Ok(l) => lines.push(l),
-            Err(e) => lines.push(format!("cannot recover {}: {e}", p.display())),
-        }
-    }
-    lines
-}
-
-fn collect_tmp(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            if depth > 0 {
-                collect_tmp(&e.path(), depth - 1, out);
-            }
-            continue;
-        }
-        if !ft.is_file() {
-            continue;
-        }
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        let base = name.strip_suffix(RECOVERING).unwrap_or(&name);
-        if parse_name(base).is_some_and(|n| n.tmp) {
-            out.push(e.path());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use formats::ft::FtReader;
+    use formats::native::NativeFile;
+    use formats::time::Zone;
+
     use crate::clock::ManualClock;
-    use crate::rotate::Zone;
 
     /// 2026-11-22 02:19:24 UTC, in milliseconds.
     const T0: i64 = 1_795_313_964_000;
@@ -1230,16 +1017,18 @@ mod tests {
         )
         .unwrap();
         // A second collector starting in the same workdir.
-        let lines = recover_dir(dir.path(), 0);
+        let results = archive::recover_dir(dir.path());
         assert!(
-            lines
+            results
                 .iter()
-                .any(|l| l.contains("in use by another running collector")),
-            "{lines:?}"
+                .any(|r| matches!(r, Err(ArchiveError::Locked { .. }))),
+            "{results:?}"
         );
         assert!(
-            lines.iter().any(|l| l.contains("not a flow file")),
-            "{lines:?}"
+            results
+                .iter()
+                .any(|r| matches!(r, Err(ArchiveError::NotFlowFile { .. }))),
+            "{results:?}"
         );
         assert!(s.open_path().unwrap().exists());
         s.rotate();

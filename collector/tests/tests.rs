@@ -1,4 +1,7 @@
-//! Integration tests of the collector crate's binaries, on loopback:
-//! flow-capture end to end ([`capture`]) and flow-send ([`send`]).
+//! Integration tests of the collector crate: flow-capture's binary end to
+//! end on loopback ([`capture`]), the collector as a library run in this
+//! process with a manual clock ([`inprocess`]).
 
 mod capture;
+mod inprocess;
+mod util;

@@ -2,9 +2,10 @@
 //! ever appears under a final name.
 //!
 //! Every file is written under a hidden temporary name in its final
-//! directory (`.NAME.tmp-PID`; engines skip names starting with `.`),
-//! finished, fsynced, and renamed only when the whole export succeeded
-//! ([`Output::commit`]). On any error [`Output::abort`] removes every
+//! directory (`.NAME.tmp-PID`; engines skip names starting with `.`) as a
+//! [`TmpFile`], finished and fsynced ([`TmpFile::sync`]), and all are
+//! renamed only when the whole export succeeded ([`Output::commit`],
+//! [`publish_all`]). On any error [`Output::abort`] removes every
 //! temporary file and every directory the export created (also on drop,
 //! as a safety net). Standard output gets text rows directly.
 //!
@@ -23,6 +24,8 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use formats::archive::{self, publish_all, ArchiveError, Op, Synced, TmpFile};
 
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterPropertiesPtr;
@@ -76,42 +79,55 @@ pub struct FileWriter {
 }
 
 impl FileWriter {
-    /// Creates `path`, which must not exist, to be written in `chunk`-byte
-    /// writes (rounded up to a multiple of [`ALIGN`]).
-    pub fn create_new(path: &Path, chunk: usize) -> std::io::Result<Self> {
+    /// Creates `tmp`, which must not exist, as a [`TmpFile`] that becomes
+    /// `dest` when committed, and a writer of it in `chunk`-byte writes
+    /// (rounded up to a multiple of [`ALIGN`]).
+    pub fn create_new(
+        tmp: &Path,
+        dest: &Path,
+        chunk: usize,
+    ) -> Result<(TmpFile, Self), ArchiveError> {
         let chunk = chunk.max(1).div_ceil(ALIGN) * ALIGN;
         let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        let (file, direct) = match Self::direct_open(&opts, path) {
+        opts.write(true);
+        let (tmp_file, direct) = match Self::direct_create(&opts, tmp, dest) {
             Some(f) => (f, true),
-            None => (opts.open(path)?, false),
+            None => (TmpFile::create_with(tmp, dest, &opts)?, false),
+        };
+        let file = match tmp_file.writer() {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = tmp_file.abort();
+                return Err(e);
+            }
         };
         let buf = vec![0u8; chunk + ALIGN];
         let start = buf.as_ptr().align_offset(ALIGN).min(ALIGN);
-        Ok(FileWriter {
+        let w = FileWriter {
             file,
-            path: path.to_path_buf(),
+            path: tmp.to_path_buf(),
             direct,
             buf,
             start,
             chunk,
             len: 0,
             written: 0,
-        })
+        };
+        Ok((tmp_file, w))
     }
 
-    /// The file opened with `O_DIRECT`, if the system and the file system
+    /// The file created with `O_DIRECT`, if the system and the file system
     /// take it; `None` (the file not created) otherwise.
     #[cfg(target_os = "linux")]
-    fn direct_open(opts: &std::fs::OpenOptions, path: &Path) -> Option<File> {
+    fn direct_create(opts: &std::fs::OpenOptions, tmp: &Path, dest: &Path) -> Option<TmpFile> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut o = opts.clone();
         o.custom_flags(libc::O_DIRECT);
-        o.open(path).ok()
+        TmpFile::create_with(tmp, dest, &o).ok()
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn direct_open(_: &std::fs::OpenOptions, _: &Path) -> Option<File> {
+    fn direct_create(_: &std::fs::OpenOptions, _: &Path, _: &Path) -> Option<TmpFile> {
         None
     }
 
@@ -245,8 +261,7 @@ enum Sink {
 }
 
 struct OpenFile {
-    tmp: PathBuf,
-    dest: PathBuf,
+    file: TmpFile,
     sink: Sink,
     last_use: u64,
 }
@@ -261,7 +276,9 @@ pub struct Output {
     props: WriterPropertiesPtr,
     stdout: Option<BufWriter<std::io::StdoutLock<'static>>>,
     open: HashMap<PartKey, OpenFile>,
-    finished: Vec<(PathBuf, PathBuf)>,
+    finished: Vec<Synced>,
+    /// Temporary files left by a failed [`publish_all`], for abort.
+    unpublished: Vec<PathBuf>,
     next_part: HashMap<PartKey, u32>,
     created_dirs: Vec<PathBuf>,
     clock: u64,
@@ -280,6 +297,24 @@ fn io_err(path: &Path, action: &'static str, e: &std::io::Error) -> Error {
         path: path.to_path_buf(),
         action,
         reason: flowio::input::io_reason(e),
+    }
+}
+
+/// An archive error as the export words it: about the final name `dest`,
+/// whatever temporary name the file had.
+fn archive_err(dest: &Path, e: &ArchiveError) -> Error {
+    let action = match e {
+        ArchiveError::Rename { .. } => "cannot rename into place",
+        ArchiveError::Io { op: Op::Sync, .. } => "cannot write",
+        ArchiveError::Io { op: Op::Remove, .. } => "cannot remove",
+        _ => "cannot create",
+    };
+    Error::Io {
+        path: dest.to_path_buf(),
+        action,
+        reason: e
+            .io_error()
+            .map_or_else(|| e.to_string(), archive::io_reason),
     }
 }
 
@@ -333,6 +368,7 @@ impl Output {
             stdout,
             open: HashMap::new(),
             finished: Vec::new(),
+            unpublished: Vec::new(),
             next_part: HashMap::new(),
             created_dirs: Vec::new(),
             clock: 0,
@@ -364,9 +400,9 @@ impl Output {
         match (&mut f.sink, payload) {
             (Sink::Text(w), Payload::Text(t)) => w
                 .write_all(&t)
-                .map_err(|e| io_err(&f.dest, "cannot write", &e)),
+                .map_err(|e| io_err(f.file.dest(), "cannot write", &e)),
             (Sink::Parquet(p), Payload::RowGroup(rg)) => {
-                p.append(rg).map_err(|e| parquet_err(&f.dest, e))
+                p.append(rg).map_err(|e| parquet_err(f.file.dest(), e))
             }
             _ => Err(Error::PayloadMismatch),
         }
@@ -432,22 +468,24 @@ impl Output {
             Some(_) => PART_CHUNK,
             None => CHUNK,
         };
-        let mut w =
-            FileWriter::create_new(&tmp, chunk).map_err(|e| io_err(&dest, "cannot create", &e))?;
+        let (file, mut w) =
+            FileWriter::create_new(&tmp, &dest, chunk).map_err(|e| archive_err(&dest, &e))?;
         let sink = match self.format {
-            Format::Parquet => {
-                Sink::Parquet(ParquetFile::new(w, &self.schema, &self.props).map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    parquet_err(&dest, e)
-                })?)
-            }
+            Format::Parquet => match ParquetFile::new(w, &self.schema, &self.props) {
+                Ok(p) => Sink::Parquet(p),
+                Err(e) => {
+                    let _ = file.abort();
+                    return Err(parquet_err(&dest, e));
+                }
+            },
             Format::Csv => {
                 let header = crate::columns::csv_header();
                 if let Err(e) = w
                     .write_all(header.as_bytes())
                     .and_then(|_| w.write_all(b"\n"))
                 {
-                    let _ = std::fs::remove_file(&tmp);
+                    drop(w);
+                    let _ = file.abort();
                     return Err(io_err(&dest, "cannot write", &e));
                 }
                 Sink::Text(w)
@@ -455,28 +493,38 @@ impl Output {
             Format::Json => Sink::Text(w),
         };
         Ok(OpenFile {
-            tmp,
-            dest,
+            file,
             sink,
             last_use: self.clock,
         })
     }
 
     /// Finishes a file under its temporary name: footer, flush, fsync.
+    /// On an error the temporary file is removed.
     fn finish_file(&mut self, f: OpenFile) -> Result<(), Error> {
-        let OpenFile {
-            tmp, dest, sink, ..
-        } = f;
-        // Known from here on, so that abort removes it whatever happens.
-        self.finished.push((tmp, dest.clone()));
-        let w = match sink {
-            Sink::Text(w) => w,
-            Sink::Parquet(p) => p.finish().map_err(|e| parquet_err(&dest, e))?,
-        };
-        let file = w.finish().map_err(|e| io_err(&dest, "cannot write", &e))?;
-        file.sync_all()
-            .map_err(|e| io_err(&dest, "cannot write", &e))?;
-        Ok(())
+        let OpenFile { file, sink, .. } = f;
+        let dest = file.dest().to_path_buf();
+        let written = match sink {
+            Sink::Text(w) => Ok(w),
+            Sink::Parquet(p) => p.finish().map_err(|e| parquet_err(&dest, e)),
+        }
+        .and_then(|w| w.finish().map_err(|e| io_err(&dest, "cannot write", &e)));
+        if let Err(e) = written {
+            let _ = file.abort();
+            return Err(e);
+        }
+        let path = file.path().to_path_buf();
+        match file.sync() {
+            Ok(synced) => {
+                self.finished.push(synced);
+                Ok(())
+            }
+            Err(e) => {
+                // The TmpFile is gone with the failed sync; its file is not.
+                self.unpublished.push(path);
+                Err(archive_err(&dest, &e))
+            }
+        }
     }
 
     /// Finishes every file and renames each to its final name. On error
@@ -504,29 +552,34 @@ impl Output {
         }
         let mut open: Vec<(PartKey, OpenFile)> = self.open.drain().collect();
         open.sort_by_key(|(k, _)| *k);
-        for (_, f) in open {
-            self.finish_file(f)?;
-        }
-        let mut files = Vec::new();
-        for (tmp, dest) in &self.finished {
-            std::fs::rename(tmp, dest).map_err(|e| io_err(dest, "cannot rename into place", &e))?;
-            files.push(dest.clone());
-        }
-        let mut dirs: Vec<&Path> = files.iter().filter_map(|p| p.parent()).collect();
-        dirs.sort();
-        dirs.dedup();
-        for d in dirs {
-            let d = if d.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                d
-            };
-            if let Ok(dir) = File::open(d) {
-                let _ = dir.sync_all();
+        let mut open = open.into_iter();
+        while let Some((_, f)) = open.next() {
+            if let Err(e) = self.finish_file(f) {
+                // The rest go back, for abort to remove.
+                self.open.extend(open);
+                return Err(e);
             }
         }
+        let finished = std::mem::take(&mut self.finished);
+        let dests: Vec<PathBuf> = finished.iter().map(|f| f.dest().to_path_buf()).collect();
+        self.unpublished = finished.iter().map(|f| f.path().to_path_buf()).collect();
+        let mut files = match publish_all(finished) {
+            Ok(files) => files,
+            // Every file is in place; only a directory's fsync failed,
+            // which the export has always taken as best effort.
+            Err(ArchiveError::Io {
+                op: Op::SyncDir, ..
+            }) => dests,
+            Err(e) => {
+                let dest = match &e {
+                    ArchiveError::Rename { to, .. } => to.clone(),
+                    e => e.path().to_path_buf(),
+                };
+                return Err(archive_err(&dest, &e));
+            }
+        };
+        self.unpublished.clear();
         self.done = true;
-        self.finished.clear();
         files.sort();
         Ok(Written { files })
     }
@@ -539,9 +592,14 @@ impl Output {
         }
         for (_, f) in self.open.drain() {
             drop(f.sink);
-            let _ = std::fs::remove_file(&f.tmp);
+            let _ = f.file.abort();
         }
-        for (tmp, _) in self.finished.drain(..) {
+        for f in self.finished.drain(..) {
+            let _ = f.abort();
+        }
+        // After a failed rename: the files not yet renamed (removing the
+        // ones already in place fails, harmlessly).
+        for tmp in self.unpublished.drain(..) {
             let _ = std::fs::remove_file(&tmp);
         }
         for d in self.created_dirs.drain(..).rev() {
@@ -562,6 +620,68 @@ impl Drop for Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn output(target: Target, partition: Option<Partition>) -> Output {
+        let schema = crate::columnar::schema(false).unwrap();
+        let props = crate::columnar::properties(false, 1).unwrap();
+        Output::new(
+            Format::Csv,
+            target,
+            partition,
+            "part-test".into(),
+            schema,
+            props,
+        )
+        .unwrap()
+    }
+
+    fn entries(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn files_appear_under_their_names_only_at_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = output(Target::Dir(dir.path().to_path_buf()), Some(Partition::Day));
+        for day in [3, 1] {
+            let key = Some(Partition::Day.key(day * DAY_MS));
+            out.write(key, Payload::Text(b"row\n".to_vec())).unwrap();
+        }
+        let day = dir.path().join("date=1970-01-02");
+        let tmp = day.join(format!(".part-test-00000.csv.tmp-{}", std::process::id()));
+        assert!(tmp.is_file() && entries(&day) == 1);
+        let written = out.commit().unwrap();
+        assert!(!tmp.exists() && entries(&day) == 1);
+        assert_eq!(
+            written.files,
+            [
+                dir.path().join("date=1970-01-02/part-test-00000.csv"),
+                dir.path().join("date=1970-01-04/part-test-00000.csv"),
+            ]
+        );
+        let text = std::fs::read_to_string(&written.files[0]).unwrap();
+        assert_eq!(text, format!("{}\nrow\n", crate::columns::csv_header()));
+        assert_eq!(entries(&dir.path().join("date=1970-01-04")), 1);
+    }
+
+    /// A rename that fails at commit (something put a directory where the
+    /// file goes) is an error naming the file, and no temporary file stays.
+    #[test]
+    fn a_failed_rename_at_commit_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("x.csv");
+        let mut out = output(Target::File(dest.clone()), None);
+        out.write(None, Payload::Text(b"row\n".to_vec())).unwrap();
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("keep"), b"").unwrap();
+        let e = out.commit().unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: cannot rename into place: ", dest.display())),
+            "{e}"
+        );
+        assert_eq!(entries(dir.path()), 1, "only the directory in the way");
+        assert!(dest.join("keep").is_file() && entries(&dest) == 1);
+    }
 
     /// Whole chunks, a padded tail cut back to its length, and writes of
     /// every size in between give exactly the bytes written, whether the
@@ -590,7 +710,7 @@ mod tests {
                         std::process::id()
                     ));
                     let data: Vec<u8> = (0..total).map(|i| (i * 7 + i / 4096) as u8).collect();
-                    let mut w = FileWriter::create_new(&path, chunk).unwrap();
+                    let (tmp, mut w) = FileWriter::create_new(&path, &path, chunk).unwrap();
                     let mut rest = &data[..];
                     let mut step = 1;
                     while !rest.is_empty() {
@@ -599,9 +719,10 @@ mod tests {
                         rest = &rest[n..];
                         step = step * 3 + 1;
                     }
-                    w.finish().unwrap().sync_all().unwrap();
+                    drop(w.finish().unwrap());
+                    let synced = tmp.sync().unwrap();
                     let got = std::fs::read(&path).unwrap();
-                    let _ = std::fs::remove_file(&path);
+                    synced.abort().unwrap();
                     assert!(
                         got == data,
                         "{total} bytes in {chunk}-byte chunks under {}",

@@ -9,19 +9,8 @@ use std::path::Path;
 use formats::Record;
 use util::*;
 
-fn golden_or_skip() -> Option<std::path::PathBuf> {
-    let g = golden_inputs();
-    if g.join("small.ft").exists() {
-        Some(g)
-    } else {
-        println!("golden corpus not found at {}; skipped", g.display());
-        None
-    }
-}
-
 #[test]
 fn csv_json_and_parquet_round_trip_the_golden_inputs() {
-    let Some(g) = golden_or_skip() else { return };
     let tmp = tempfile::tempdir().unwrap();
     for input in [
         "small.ft",
@@ -30,7 +19,7 @@ fn csv_json_and_parquet_round_trip_the_golden_inputs() {
         "main",
         "bad-capture.ft",
     ] {
-        let path = g.join(input);
+        let path = golden_input(input);
         let want = records(&[&path]);
         assert!(!want.is_empty(), "{input}");
         let p = path.to_str().unwrap();
@@ -65,13 +54,12 @@ fn csv_json_and_parquet_round_trip_the_golden_inputs() {
 
 #[test]
 fn the_stdin_stream_exports_like_the_file() {
-    let Some(g) = golden_or_skip() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = run_ok(
         tmp.path(),
-        &["-f", "csv", g.join("small.ft").to_str().unwrap()],
+        &["-f", "csv", golden_input("small.ft").to_str().unwrap()],
     );
-    let piped = run(tmp.path(), &["-f", "csv"], Some(&g.join("small.ft")));
+    let piped = run(tmp.path(), &["-f", "csv"], Some(&golden_input("small.ft")));
     assert!(
         piped.status.success(),
         "{}",
@@ -81,9 +69,9 @@ fn the_stdin_stream_exports_like_the_file() {
     let piped = run(
         tmp.path(),
         &["-f", "csv", "-o", "-", "-e", "6 eq $protocol"],
-        Some(&g.join("small.ft")),
+        Some(&golden_input("small.ft")),
     );
-    let tcp: Vec<Record> = records(&[&g.join("small.ft")])
+    let tcp: Vec<Record> = records(&[&golden_input("small.ft")])
         .into_iter()
         .filter(|r| r.protocol == 6)
         .collect();
@@ -266,9 +254,8 @@ fn assert_failed_cleanly(dir: &Path, out: &std::process::Output, words: &str) {
 
 #[test]
 fn errors_are_clear_and_leave_nothing_half_written() {
-    let Some(g) = golden_or_skip() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let small = g.join("small.ft");
+    let small = golden_input("small.ft");
     let s = small.to_str().unwrap();
     let d = tmp.path();
 
@@ -325,7 +312,7 @@ fn errors_are_clear_and_leave_nothing_half_written() {
         assert_failed_cleanly(d, &out, "Permission denied");
     } else {
         let _ = std::fs::remove_file(ro.join("probe"));
-        println!("running as root: the unwritable-directory case is covered by the full-disk case");
+        skipped("the unwritable-directory case: running as root, which ignores permissions (the full-disk case covers a failing write)");
     }
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::remove_dir(&ro).unwrap();
@@ -389,7 +376,7 @@ fn flow_stat(inputs: &Path, format: u32, field: i32) -> Vec<Vec<String>> {
     };
     let mut src = flowio::select::ChainSource::new(flowio::select::prepare(&opts).unwrap());
     let mut out = Vec::new();
-    query::stat::run_stream(&cfg, &mut src, &mut out).unwrap();
+    query::stat::run_stream(&cfg, &mut src, &mut out, &mut std::io::sink()).unwrap();
     stat_rows(&String::from_utf8(out).unwrap())
 }
 
@@ -435,14 +422,14 @@ fn spark_reads_the_parquet_export_and_agrees_with_flow_stat() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !have_java || !have_pyspark {
-        println!(
-            "SKIPPED the Spark proof: {} (install Java 17 and `pip install pyspark==3.5.*`)",
+        skipped(&format!(
+            "the Spark proof: {} (install Java 17 and `pip install pyspark==3.5.*`)",
             if have_java {
                 "python3 cannot import pyspark"
             } else {
                 "no java on PATH"
             }
-        );
+        ));
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -11,9 +11,35 @@ use flowio::input::RecordSource;
 use flowio::select::{ChainSource, ScanOptions};
 use formats::Record;
 
-/// The flow-tools golden inputs (beside the project, as in CI).
-pub fn golden_inputs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/flowtools/inputs")
+/// `testdata/<rel>` at the project root. The fixtures are committed with
+/// the project: a missing one fails the test, saying what to provide,
+/// instead of letting it pass without its input.
+pub fn fixture(rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(rel);
+    assert!(
+        path.exists(),
+        "testdata/{rel} missing (looked for {}): run from a full clone of the repository, \
+         which commits the fixtures under testdata/",
+        path.display()
+    );
+    path
+}
+
+/// `<rel>` under the flow-tools golden inputs
+/// (`testdata/golden/flowtools/inputs`).
+pub fn golden_input(rel: &str) -> PathBuf {
+    fixture(&format!("golden/flowtools/inputs/{rel}"))
+}
+
+/// Reports a check left out because an optional peer (Spark, ...) is
+/// missing: `SKIPPED: <why>`, written straight to stderr, not through
+/// `eprintln!`, which the test harness captures and shows only on
+/// failure, so plain `cargo test` output shows it.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
 
 /// The flow-export binary.

@@ -3,7 +3,7 @@
 //! an inline expression. Reported as records per second.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use filterlang::{compile_expr, Filter, FilterConfig, LocalZone, ParseOptions, Symbols};
+use filterlang::{compile_expr, Filter, FilterConfig, ParseOptions, Symbols};
 use formats::Record;
 
 /// Records per pass: a batch as a reader would hand over (fits in L2, so the
@@ -73,7 +73,7 @@ pub(crate) fn records() -> Vec<Record> {
 fn config(text: &str) -> FilterConfig {
     let options = ParseOptions {
         now: Some(1_120_668_908),
-        zone: LocalZone::FixedOffset(0),
+        zone: filterlang::Zone::UTC,
     };
     match FilterConfig::parse_with(text, "bench.cfg", &[], &Symbols::builtin(), &options) {
         Ok((cfg, _)) => cfg,

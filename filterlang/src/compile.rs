@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::ast::{self, CmpOp, Expr, Item, Mode, Operand, PrimitiveStatement, Word};
-use crate::date::{self, LocalZone};
+use crate::date::{self, Zone};
 use crate::error::{Diagnostic, FilterError, Span};
 use crate::eval::{
     AddrField, Bits16, CounterField, ExactSet, ExprField, ExprNode, Filter, MaskList, OrderedList,
@@ -281,7 +281,7 @@ pub(crate) struct CompiledDefinition {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Context {
     pub now: i64,
-    pub zone: LocalZone,
+    pub zone: Zone,
 }
 
 /// The compiled config.
@@ -289,7 +289,7 @@ pub(crate) struct Context {
 pub(crate) struct Compiled {
     pub primitives: Vec<CompiledPrimitive>,
     pub definitions: Vec<CompiledDefinition>,
-    pub zone: LocalZone,
+    pub zone: Zone,
 }
 
 struct Compiler<'a> {
@@ -1090,18 +1090,22 @@ impl<'a> Compiler<'a> {
                         ),
                     ));
                 };
-                let secs =
-                    date::parse_date(&rest.text, self.ctx.now, self.ctx.zone).map_err(|why| {
-                        self.err(
+                let secs = date::parse_date(&rest.text, self.ctx.now, self.ctx.zone).map_err(
+                    |e| match e {
+                        // The span stays on the date's first word: a
+                        // variable may have changed the columns after it.
+                        FilterError::Date { col, message, .. } => self.err(
                             rest.span,
                             format!(
-                                "cannot parse date \"{}\" ({why}); expected a date such as \
-                             \"2005-07-06 16:58:30\", \"July 6, 2005 16:56:00\" or \
-                             \"07/06/2005 16:56 UTC\"",
-                                rest.text
+                                "cannot read the date \"{}\" at its character {col}: \
+                                 {message}; {}",
+                                rest.text,
+                                crate::error::DATE_EXAMPLES
                             ),
-                        )
-                    })?;
+                        ),
+                        other => self.err(rest.span, other.to_string()),
+                    },
+                )?;
                 let op = op_from_word(&first.text).ok_or_else(|| self.bad_op(first))?;
                 if let Some(prev) = list.iter().find(|e| e.0 == op && e.1 == secs) {
                     self.warn(
@@ -1472,7 +1476,7 @@ pub(crate) fn build_filter(
     Ok(Filter::from_definition(&def.name.text, groups, def.invert))
 }
 
-fn make_test(kind: MatchKind, table: &Table, zone: LocalZone) -> Option<Test> {
+fn make_test(kind: MatchKind, table: &Table, zone: Zone) -> Option<Test> {
     use MatchKind::*;
     let u8_field = match kind {
         IpProtocol => Some(U8Field::Protocol),

@@ -95,6 +95,30 @@ pub enum FilterError {
         /// The missing field, in flow-tools' spelling.
         field: &'static str,
     },
+    /// A date (a command-line time argument or a `time-date` entry) that
+    /// cannot be read.
+    #[error(
+        "cannot read the date \"{input}\" at column {col}: {message}; {}",
+        DATE_EXAMPLES
+    )]
+    Date {
+        /// The date as given.
+        input: String,
+        /// 1-based column (in characters) of the offending word.
+        col: usize,
+        /// What is wrong, quoting the word and saying what was expected.
+        message: String,
+    },
+    /// A date that reads, but names an instant outside the years
+    /// 0001..=9999 (or adds up to one that no integer holds).
+    #[error(
+        "the date \"{input}\" is out of range: dates must lie between 0001-01-01 and \
+         9999-12-31 (UTC); give a nearer date or a smaller relative amount"
+    )]
+    DateOutOfRange {
+        /// The date as given.
+        input: String,
+    },
     /// A symbol file could not be read or is malformed.
     #[error("{path}:{line}: {message}")]
     SymbolFile {
@@ -106,6 +130,11 @@ pub enum FilterError {
         message: String,
     },
 }
+
+/// What a date may look like, for error messages.
+pub(crate) const DATE_EXAMPLES: &str = "dates look like \"2026-11-21 20:35:29\", \
+    \"November 21, 2026 8:35pm CST\", \"11/21/26\", \"2026-11-21T20:35:29Z\", \"@1795293329\", \
+    \"2 hours ago\", \"last monday\" or \"-1h\"";
 
 fn known_list(known: &[String]) -> String {
     if known.is_empty() {
@@ -122,7 +151,10 @@ impl FilterError {
             FilterError::At { span, .. }
             | FilterError::Resolve { span, .. }
             | FilterError::FieldNotInV5 { span, .. } => Some(*span),
-            FilterError::NoSuchDefinition { .. } | FilterError::SymbolFile { .. } => None,
+            FilterError::NoSuchDefinition { .. }
+            | FilterError::SymbolFile { .. }
+            | FilterError::Date { .. }
+            | FilterError::DateOutOfRange { .. } => None,
         }
     }
 

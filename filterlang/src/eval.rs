@@ -11,7 +11,7 @@ use formats::native::Fields;
 use formats::Record;
 
 use crate::ast::CmpOp;
-use crate::date::LocalZone;
+use crate::date::Zone;
 
 #[path = "batch.rs"]
 mod batch;
@@ -346,7 +346,7 @@ pub(crate) enum Test {
     TimeOfDay {
         field: TimeField,
         list: Arc<OrderedList<i64>>,
-        zone: LocalZone,
+        zone: Zone,
     },
     Double {
         field: RateField,
@@ -616,7 +616,7 @@ impl Test {
             Test::TimeDate { field, list } => list.lookup(field.secs(r)),
             Test::TimeOfDay { field, list, zone } => {
                 let t = field.secs(r);
-                let second_of_day = (t + zone.offset_at(t)).rem_euclid(86_400);
+                let second_of_day = (t + i64::from(zone.offset_at(t))).rem_euclid(86_400);
                 list.lookup(second_of_day)
             }
             Test::Double { field, list } => list.lookup(field.get(r)),

@@ -8,7 +8,9 @@
 //! The main types are [`FilterConfig`] (a parsed, resolved and checked
 //! config), [`Filter`] (one runnable definition or expression),
 //! [`Symbols`] (ip-prot.sym / tcp-port.sym / asn.sym / tag.sym, also used
-//! by the reports' `-n`), and [`FilterError`] / [`Diagnostic`]. The
+//! by the reports' `-n`), and [`FilterError`] / [`Diagnostic`]. [`date`]
+//! holds the suite's one date parser ([`parse_date`]), behind `time-date`
+//! entries and every tool's time arguments. The
 //! pipeline is text -> variable expansion (`vars`) -> pest grammar
 //! (`grammar.pest`, `parse`) -> AST ([`ast`]) -> lookup tables and
 //! resolved definitions (`compile`) -> [`Filter`] (`eval`).
@@ -21,7 +23,7 @@
 
 pub mod ast;
 mod compile;
-mod date;
+pub mod date;
 mod error;
 mod eval;
 mod number;
@@ -29,7 +31,7 @@ mod parse;
 mod symbols;
 mod vars;
 
-pub use date::LocalZone;
+pub use date::{parse_date, Zone};
 pub use error::{Diagnostic, FilterError, Span};
 pub use eval::Filter;
 pub use symbols::{SymbolTable, Symbols, SYMDIR_ENV};
@@ -42,8 +44,8 @@ pub struct ParseOptions {
     /// seconds since the epoch; `None` reads the clock.
     pub now: Option<i64>,
     /// The zone of dates written without one, and of the `time`
-    /// primitive.
-    pub zone: LocalZone,
+    /// primitive (default: the process's local zone, `TZ`).
+    pub zone: Zone,
 }
 
 /// A parsed filter.cfg: every primitive compiled, every definition

@@ -232,7 +232,7 @@ fn batch_agrees_with_matches() {
             check(name, &f, &recs[..len]);
         }
     }
-    let oreilly = std::fs::read_to_string(testdata("filters/oreilly.cfg")).unwrap();
+    let oreilly = std::fs::read_to_string(fixture("filters/oreilly.cfg")).unwrap();
     let (cfg, _) = load(&oreilly).unwrap_or_else(|e| panic!("{e}"));
     for name in cfg.definition_names() {
         let f = cfg.definition(name).unwrap_or_else(|e| panic!("{e}"));

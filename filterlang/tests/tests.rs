@@ -5,20 +5,21 @@
 //! on garbage input.
 
 mod batch;
+mod date;
 mod util;
 
-use filterlang::{compile_expr, FilterConfig, FilterError, LocalZone, ParseOptions, Span, Symbols};
+use filterlang::{compile_expr, FilterConfig, FilterError, ParseOptions, Span, Symbols, Zone};
 use formats::Record;
 use util::*;
 
 // ------------------------------------------------------------------ errors
 
-/// Loads `tests/data/<name>` (copies of the golden cfg/errors files) as
-/// flow-nfilter would be run on it, and returns the message printed:
+/// Loads the golden `inputs/cfg/errors/<name>` as flow-nfilter would be
+/// run on it, and returns the message printed:
 /// the load error, or the error of picking the definition (`d`, or
 /// `default` for no-default.cfg).
 fn golden_error(name: &str) -> (String, Option<Span>) {
-    let text = std::fs::read_to_string(data(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = std::fs::read_to_string(error_cfg(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let file = format!("cfg/errors/{name}");
     let def = if name == "no-default.cfg" {
         "default"
@@ -42,9 +43,12 @@ fn every_golden_error_config_fails_with_a_positioned_message() {
         (
             "bad-date.cfg",
             Some((3, 13)),
-            "cfg/errors/bad-date.cfg:3:13: cannot parse date \"not a date at all\" (unknown word \
-             \"not\"); expected a date such as \"2005-07-06 16:58:30\", \"July 6, 2005 16:56:00\" \
-             or \"07/06/2005 16:56 UTC\"",
+            "cfg/errors/bad-date.cfg:3:13: cannot read the date \"not a date at all\" at its \
+             character 1: unknown word \"not\"; expected a month, a weekday, a zone (UTC, CST, \
+             ...), a unit (hours, days, ...), am/pm, or one of now, today, yesterday, tomorrow, \
+             ago, last, this, next; dates look like \"2026-11-21 20:35:29\", \"November 21, 2026 \
+             8:35pm CST\", \"11/21/26\", \"2026-11-21T20:35:29Z\", \"@1795293329\", \"2 hours \
+             ago\", \"last monday\" or \"-1h\"",
         ),
         (
             "bad-default.cfg",
@@ -221,28 +225,22 @@ fn every_golden_error_config_fails_with_a_positioned_message() {
     );
     assert_eq!(span, Some(Span::new(6, 9)));
 
-    // Every file of the golden errors directory is covered, and the copies
-    // in tests/data are identical to the golden ones.
+    // Every file of the golden errors directory is covered.
     let mut covered: Vec<&str> = cases.iter().map(|c| c.0).collect();
     covered.extend(["unknown-match.cfg", "duplicate-entry.cfg"]);
-    let golden_dir = golden("inputs/cfg/errors");
-    if golden_dir.exists() {
-        for entry in std::fs::read_dir(&golden_dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            assert!(covered.contains(&name.as_str()), "{name} has no test");
-            assert_eq!(
-                std::fs::read(&path).unwrap(),
-                std::fs::read(data(&name)).unwrap(),
-                "tests/data/{name} differs from the golden copy"
-            );
-        }
+    let mut seen = 0;
+    for entry in std::fs::read_dir(golden("inputs/cfg/errors")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(covered.contains(&name.as_str()), "{name} has no test");
+        seen += 1;
     }
+    assert_eq!(seen, covered.len(), "a tested config is not in the corpus");
 }
 
 #[test]
 fn duplicate_entry_only_warns_with_the_position() {
-    let text = std::fs::read_to_string(data("duplicate-entry.cfg")).unwrap();
+    let text = std::fs::read_to_string(error_cfg("duplicate-entry.cfg")).unwrap();
     let (cfg, warnings) = FilterConfig::parse_with(
         &text,
         "cfg/errors/duplicate-entry.cfg",
@@ -771,7 +769,7 @@ fn time_date_compares_whole_seconds_of_start_and_end() {
     // the local zone applies to dates without one
     let ny = ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(-4 * 3600),
+        zone: Zone::Fixed(-4 * 3600),
     };
     let (cfg, _) = FilterConfig::parse_with(
         "filter-primitive p\n type time-date\n permit eq 2005-07-06 12:54:08\nfilter-definition \
@@ -805,7 +803,7 @@ fn time_of_day_uses_the_flows_own_local_day() {
     // in New York the same instant is 12:54:08
     let ny = ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(-4 * 3600),
+        zone: Zone::Fixed(-4 * 3600),
     };
     let (cfg, _) = FilterConfig::parse_with(
         "filter-primitive p\n type time\n permit ge 16:56\nfilter-definition d\n match \
@@ -928,12 +926,7 @@ fn keywords_names_and_symbols_are_case_insensitive() {
 
 #[test]
 fn variables_expand_everywhere_with_defaults() {
-    let text = std::fs::read_to_string(golden("inputs/cfg/vars.cfg")).unwrap_or_else(|_| {
-        "filter-primitive p1\n  type ip-port\n  permit @{PORT:-25}\nfilter-primitive p2\n  \
-         type ip-protocol\n  permit @{PROT:-6}\n  default @{DEF:-deny}\nfilter-definition d\n  \
-         match ip-destination-port p1\nfilter-definition d2\n  match ip-protocol p2\n"
-            .to_string()
-    });
+    let text = golden_text("inputs/cfg/vars.cfg");
     let load_vars = |vars: &[(&str, &str)]| {
         let vars: Vec<(String, String)> = vars
             .iter()
@@ -965,7 +958,7 @@ fn variables_expand_everywhere_with_defaults() {
 
 #[test]
 fn oreilly_article_filters() {
-    let text = std::fs::read_to_string(testdata("filters/oreilly.cfg")).unwrap();
+    let text = std::fs::read_to_string(fixture("filters/oreilly.cfg")).unwrap();
     let (cfg, warnings) =
         FilterConfig::parse_with(&text, "oreilly.cfg", &[], &Symbols::builtin(), &utc()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -1037,18 +1030,17 @@ fn oreilly_article_filters() {
 
 // ---------------------------------------------------------------- golden
 
-fn golden_config() -> Option<FilterConfig> {
-    let path = golden("inputs/cfg/filter.cfg");
-    let text = std::fs::read_to_string(path).ok()?;
+fn golden_config() -> FilterConfig {
+    let text = golden_text("inputs/cfg/filter.cfg");
     let (cfg, warnings) =
         FilterConfig::parse_with(&text, "cfg/filter.cfg", &[], golden_symbols(), &utc()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
-    Some(cfg)
+    cfg
 }
 
 #[test]
 fn golden_filter_cfg_compiles_every_definition() {
-    let Some(cfg) = golden_config() else { return };
+    let cfg = golden_config();
     let names: Vec<&str> = cfg.definition_names().collect();
     assert_eq!(names.len(), 46, "{names:?}");
     for name in names {
@@ -1060,9 +1052,7 @@ fn golden_filter_cfg_compiles_every_definition() {
 /// (case id, definition) of every `flow-nfilter -F DEF < small.ft |
 /// flow-print -f 5` golden case.
 fn small_cases() -> Vec<(String, String)> {
-    let Ok(tsv) = std::fs::read_to_string(golden("cases.tsv")) else {
-        return Vec::new();
-    };
+    let tsv = golden_text("cases.tsv");
     tsv.lines()
         .filter_map(|line| {
             let mut cols = line.splitn(3, '\t');
@@ -1080,7 +1070,7 @@ fn small_cases() -> Vec<(String, String)> {
 
 #[test]
 fn golden_small_ft_outputs_match_flow_tools() {
-    let Some(cfg) = golden_config() else { return };
+    let cfg = golden_config();
     let cases = small_cases();
     assert!(cases.len() >= 40, "{}", cases.len());
     let records = read_ft("inputs/small.ft");
@@ -1100,9 +1090,7 @@ fn golden_small_ft_outputs_match_flow_tools() {
 
 #[test]
 fn golden_vars_and_f3_outputs_match_flow_tools() {
-    let Ok(text) = std::fs::read_to_string(golden("inputs/cfg/vars.cfg")) else {
-        return;
-    };
+    let text = golden_text("inputs/cfg/vars.cfg");
     let records = read_ft("inputs/small.ft");
     let run = |cfg_text: &str, def: &str, vars: &[(&str, &str)]| -> Vec<Vec<String>> {
         let vars: Vec<(String, String)> = vars
@@ -1128,18 +1116,17 @@ fn golden_vars_and_f3_outputs_match_flow_tools() {
         golden_rows("nfilter_vars_prot_udp", 1)
     );
     let all = run(&text, "d2", &[("PROT", "17"), ("DEF", "permit")]);
-    let wc: usize = std::fs::read_to_string(golden("expected/nfilter_vars_default_permit.out"))
-        .unwrap()
+    let wc: usize = golden_text("expected/nfilter_vars_default_permit.out")
         .trim()
         .parse()
         .unwrap();
     assert_eq!(all.len() + 1, wc);
-    let dup = std::fs::read_to_string(data("duplicate-entry.cfg")).unwrap();
+    let dup = std::fs::read_to_string(error_cfg("duplicate-entry.cfg")).unwrap();
     assert_eq!(
         run(&dup, "d", &[]),
         golden_rows("nfilter_duplicate_entry_warning", 1)
     );
-    let main_cfg = std::fs::read_to_string(golden("inputs/cfg/filter.cfg")).unwrap();
+    let main_cfg = golden_text("inputs/cfg/filter.cfg");
     assert_eq!(
         run(&main_cfg, "default", &[]),
         golden_rows("nfilter_default_definition", 1)
@@ -1148,7 +1135,7 @@ fn golden_vars_and_f3_outputs_match_flow_tools() {
 
 /// The "Total Flows" of a golden flow-stat -f 0 output.
 fn golden_total_flows(id: &str) -> Option<usize> {
-    let text = std::fs::read_to_string(golden(&format!("expected/{id}.out"))).ok()?;
+    let text = golden_text(&format!("expected/{id}.out"));
     text.lines()
         .find(|l| l.starts_with("Total Flows"))
         .and_then(|l| l.split(':').nth(1))
@@ -1157,14 +1144,12 @@ fn golden_total_flows(id: &str) -> Option<usize> {
 
 #[test]
 fn golden_main_capture_counts_match_flow_tools() {
-    let Some(cfg) = golden_config() else { return };
+    let cfg = golden_config();
     let dir = "inputs/main/2026/2026-11/2026-11-21";
     let mut records = read_ft(&format!("{dir}/ft-v05.2026-11-21.211924-0500"));
     records.extend(read_ft(&format!("{dir}/ft-v05.2026-11-21.211927-0500")));
     assert_eq!(records.len(), 5106);
-    let Ok(tsv) = std::fs::read_to_string(golden("cases.tsv")) else {
-        return;
-    };
+    let tsv = golden_text("cases.tsv");
     let mut checked = 0;
     for line in tsv.lines() {
         let mut cols = line.splitn(3, '\t');
@@ -1301,8 +1286,8 @@ fn exercise(text: &str, symbols: &Symbols) {
 fn garbage_and_mutations_never_panic() {
     // Mostly the small O'Reilly config (debug-mode parsing is slow), the
     // big golden one now and then.
-    let small = std::fs::read_to_string(testdata("filters/oreilly.cfg")).unwrap();
-    let big = std::fs::read_to_string(golden("inputs/cfg/filter.cfg")).unwrap_or(small.clone());
+    let small = std::fs::read_to_string(fixture("filters/oreilly.cfg")).unwrap();
+    let big = golden_text("inputs/cfg/filter.cfg");
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
         x ^= x << 13;

@@ -1,43 +1,54 @@
-//! Helpers for the integration tests: paths to the shared golden corpus,
-//! loading configs reproducibly (UTC, fixed "now"), building records.
+//! Helpers for the integration tests: paths to the committed fixtures
+//! (the golden corpus, the symbol tables), loading configs reproducibly
+//! (UTC, fixed "now"), building records.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use filterlang::{Diagnostic, FilterConfig, FilterError, LocalZone, ParseOptions, Symbols};
+use filterlang::{Diagnostic, FilterConfig, FilterError, ParseOptions, Symbols, Zone};
 use formats::Record;
 
-/// `../../shared/golden/flowtools/<rel>` (the shared dir sits beside the
-/// project root).
-pub fn golden(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/golden/flowtools"
-    ))
-    .join(rel)
+/// `testdata/<rel>` at the project root. The fixtures are committed with
+/// the project: a missing one fails the test, saying what to provide,
+/// instead of letting it pass without its input.
+pub fn fixture(rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(rel);
+    assert!(
+        path.exists(),
+        "testdata/{rel} missing (looked for {}): run from a full clone of the repository, \
+         which commits the fixtures under testdata/",
+        path.display()
+    );
+    path
 }
 
-/// `../../shared/flowtools-sym`.
+/// `testdata/golden/flowtools/<rel>`, the flow-tools golden corpus.
+pub fn golden(rel: &str) -> PathBuf {
+    fixture(&format!("golden/flowtools/{rel}"))
+}
+
+/// The text of `testdata/golden/flowtools/<rel>`.
+pub fn golden_text(rel: &str) -> String {
+    let path = golden(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `testdata/golden/flowtools/inputs/cfg/errors/<name>`: one broken config
+/// per flow-nfilter error message.
+pub fn error_cfg(name: &str) -> PathBuf {
+    golden(&format!("inputs/cfg/errors/{name}"))
+}
+
+/// `testdata/flowtools-sym`, flow-tools' symbol tables.
 pub fn golden_symdir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/flowtools-sym"
-    ))
+    fixture("flowtools-sym")
 }
 
 /// The golden symbol tables, loaded once.
 pub fn golden_symbols() -> &'static Symbols {
     static SYMBOLS: std::sync::OnceLock<Symbols> = std::sync::OnceLock::new();
     SYMBOLS.get_or_init(|| Symbols::load(Some(&golden_symdir())).unwrap_or_else(|e| panic!("{e}")))
-}
-
-/// `testdata/...` at the project root.
-pub fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata")).join(rel)
-}
-
-/// `tests/data/...` of this crate.
-pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(rel)
 }
 
 /// 2005-07-06 16:55:08 UTC, inside the golden capture.
@@ -47,7 +58,7 @@ pub const NOW: i64 = 1_120_668_908;
 pub fn utc() -> ParseOptions {
     ParseOptions {
         now: Some(NOW),
-        zone: LocalZone::FixedOffset(0),
+        zone: Zone::UTC,
     }
 }
 
@@ -122,8 +133,7 @@ pub fn read_ft(rel: &str) -> Vec<Record> {
 /// The data rows of a golden flow-print output, split on blanks, after
 /// `header_lines` header lines.
 pub fn golden_rows(id: &str, header_lines: usize) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(golden(&format!("expected/{id}.out")))
-        .unwrap_or_else(|e| panic!("{id}: {e}"));
+    let text = golden_text(&format!("expected/{id}.out"));
     text.lines()
         .skip(header_lines)
         .filter(|l| !l.trim().is_empty())

@@ -57,7 +57,6 @@ impl ScanArgs {
 
 /// getopt's complaint for a command line clap rejected, in the words
 /// flow-tools' tools print before their usage text.
-
 pub fn getopt_complaint(e: &clap::Error) -> String {
     let arg = match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => s.clone(),

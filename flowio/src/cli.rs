@@ -98,23 +98,21 @@ pub fn atoi(s: &str) -> i64 {
     }
 }
 
-/// A byte count as typed for `--memory`: digits with an optional `K`, `M`
-/// or `G` (powers of 1024; `KiB`, `MB` and the like also accepted).
-pub fn parse_bytes(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let (num, unit) = t.split_at(digits);
-    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("bad size {s:?}: expected a number with K, M or G")),
+/// A byte count as typed for `--memory`: a number (a fraction allowed)
+/// with an optional unit, where `K`, `M`, `G`, `T` are powers of 1024 and
+/// `KiB`, `MB`, `1.5G`, `64k` and the like are accepted too. The `parse-size`
+/// crate reads it (set to binary units); a value that does not fit is an
+/// error, never a wrapped one.
+pub fn parse_bytes(s: &str) -> Result<usize, crate::Error> {
+    let bad = |why: &dyn std::fmt::Display| crate::Error::Size {
+        given: s.to_string(),
+        reason: why.to_string(),
     };
-    num.parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("bad size {s:?}: expected a number with K, M or G"))
+    let n = parse_size::Config::new()
+        .with_binary()
+        .parse_size(s.trim())
+        .map_err(|e| bad(&e))?;
+    usize::try_from(n).map_err(|e| bad(&e))
 }
 
 #[cfg(test)]
@@ -123,13 +121,19 @@ mod tests {
 
     #[test]
     fn sizes_take_binary_suffixes() {
-        assert_eq!(parse_bytes("256M"), Ok(256 << 20));
-        assert_eq!(parse_bytes("1 GiB"), Ok(1 << 30));
-        assert_eq!(parse_bytes("0"), Ok(0));
-        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
-        assert!(parse_bytes("lots").is_err());
-        assert!(parse_bytes("12T").is_err());
-        assert!(parse_bytes("").is_err());
-        assert!(parse_bytes("99999999999999999999G").is_err());
+        let ok = |s: &str| parse_bytes(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(ok("256M"), 256 << 20);
+        assert_eq!(ok("1 GiB"), 1 << 30);
+        assert_eq!(ok("0"), 0);
+        assert_eq!(ok("64k"), 64 << 10);
+        assert_eq!(ok("512"), 512);
+        assert_eq!(ok("1MB"), 1 << 20);
+        assert_eq!(ok("1.5G"), 3 << 29);
+        assert_eq!(ok(" 2g "), 2 << 30);
+        for bad in ["lots", "12X", "", "-5", "99999999999999999999G"] {
+            let e = parse_bytes(bad).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("bad size {bad:?} (")), "{e}");
+            assert!(e.contains("e.g. 256M"), "{e}");
+        }
     }
 }

@@ -56,15 +56,23 @@ pub enum Error {
     },
     /// The filter configuration, expression or symbol tables are unusable.
     #[error("{0}")]
-    Filter(#[from] filterlang::FilterError),
+    Filter(Box<filterlang::FilterError>),
     /// `--filter` without `--filter-file`.
     #[error("--filter needs --filter-file FILE")]
     FilterWithoutFile,
     /// A time argument could not be read.
-    #[error("{option} {given}: {reason}")]
+    #[error("{option} {given}: {source}")]
     Time {
         /// The option (`--since`).
         option: &'static str,
+        /// What was given.
+        given: String,
+        /// Why the date parser refused it.
+        source: Box<filterlang::FilterError>,
+    },
+    /// A size argument (`--memory`) could not be read.
+    #[error("bad size {given:?} ({reason}): expected a number with K, M or G (powers of 1024), e.g. 256M or 1.5G")]
+    Size {
         /// What was given.
         given: String,
         /// Why it was refused.
@@ -79,6 +87,12 @@ pub enum Error {
     /// The ordered scan's workers stopped unexpectedly.
     #[error("{0}")]
     WorkersGone(#[from] ordered::WorkersGone),
+}
+
+impl From<filterlang::FilterError> for Error {
+    fn from(e: filterlang::FilterError) -> Self {
+        Error::Filter(Box::new(e))
+    }
 }
 
 impl Error {

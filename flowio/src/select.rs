@@ -187,10 +187,10 @@ impl ScanOptions {
                 .map(|t| {
                     crate::timeparse::parse_time(t, now)
                         .map(|secs| secs * 1000)
-                        .map_err(|reason| Error::Time {
+                        .map_err(|source| Error::Time {
                             option,
                             given: t.to_string(),
-                            reason,
+                            source: Box::new(source),
                         })
                 })
                 .transpose()

@@ -1,14 +1,19 @@
-//! Every byte layout of the suite, and nothing else: NetFlow v5 export
-//! datagrams ([`v5`]), the one flow type [`Record`], the native flow file
-//! format ([`native`], specified in `FORMAT.md`), and flow-tools ft files
-//! and streams ([`ft`]).
+//! Every byte layout of the suite, and the directory the files live in:
+//! NetFlow v5 export datagrams ([`v5`]), the one flow type [`Record`], the
+//! native flow file format ([`native`], specified in `FORMAT.md`),
+//! flow-tools ft files and streams ([`ft`]), the flow directory
+//! ([`archive`]: slots, names, nesting, listing, tmp-then-rename, crash
+//! recovery) and the one time-zone type ([`time::Zone`]).
 //!
 //! The main types are [`Record`], [`v5::Packet`], [`ft::FtReader`] /
-//! [`ft::FtWriter`] and [`native::NativeFile`] / [`native::NativeWriter`].
-//! This crate does no networking, parses no command lines and prints
-//! nothing: its readers return warnings as values for the caller to show.
+//! [`ft::FtWriter`], [`native::NativeFile`] / [`native::NativeWriter`] and
+//! [`archive::TmpFile`]. This crate does no networking, parses no command
+//! lines and prints nothing: its readers return warnings as values for the
+//! caller to show. The only files it touches on its own are the flow
+//! directory's, in [`archive`].
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod ft;
 pub mod native;
 pub mod record;

@@ -29,17 +29,23 @@ pub enum LocalTime {
     /// It happens twice (the repeated hour when DST ends): the earlier and
     /// the later instant.
     Ambiguous(i64, i64),
-    /// It does not happen (the hour skipped when DST starts): the first
-    /// instant after the gap that reads as the same distance past the
-    /// gap's start, i.e. the wall time shifted forward by the gap's length.
-    Gap(i64),
+    /// It does not happen (it falls in the hour skipped when DST starts).
+    /// Two readings, earlier first: the wall time read with the offset in
+    /// force *after* the gap, an instant before the gap that reads as the
+    /// wall time moved back by the gap's length (flow-tools' getdate
+    /// reading: Chicago 2019-03-10 02:30 is 07:30Z, i.e. 01:30 CST); and
+    /// read with the offset *before* the gap, an instant after it that
+    /// reads as the wall time moved forward (03:30 CDT, 08:30Z).
+    Gap(i64, i64),
 }
 
 impl LocalTime {
-    /// The earlier instant of an ambiguous time, the shifted one of a gap.
+    /// The earlier instant: the first occurrence of a repeated time, and
+    /// for a time in a gap the reading with the offset after the gap (what
+    /// flow-tools' getdate resolves such a time to).
     pub fn earliest(self) -> i64 {
         match self {
-            LocalTime::Single(t) | LocalTime::Ambiguous(t, _) | LocalTime::Gap(t) => t,
+            LocalTime::Single(t) | LocalTime::Ambiguous(t, _) | LocalTime::Gap(t, _) => t,
         }
     }
 }
@@ -94,16 +100,23 @@ impl Zone {
                 match chrono::Local.from_local_datetime(&ndt) {
                     LocalResult::Single(t) => LocalTime::Single(t.timestamp()),
                     LocalResult::Ambiguous(a, b) => {
-                        LocalTime::Ambiguous(a.timestamp(), b.timestamp())
+                        // chrono does not promise an order (its Local
+                        // gives the later one first on Linux).
+                        let (a, b) = (a.timestamp(), b.timestamp());
+                        LocalTime::Ambiguous(a.min(b), a.max(b))
                     }
                     LocalResult::None => {
-                        // The offset before the gap applies: the wall time
-                        // is read as if the clock had not jumped, which is
-                        // the instant `gap length` after the gap's start
-                        // (what mktime() does with tm_isdst = -1).
-                        let before =
-                            self.offset_at(naive - i64::from(self.offset_at(naive)) - 2 * 3600);
-                        LocalTime::Gap(naive - i64::from(before))
+                        // Gaps last at most a day (Samoa skipped one):
+                        // a day either side of the guess is on either
+                        // side of the jump.
+                        let guess = naive.saturating_sub(i64::from(self.offset_at(naive)));
+                        let before = self.offset_at(guess.saturating_sub(DAY));
+                        let after = self.offset_at(guess.saturating_add(DAY));
+                        let (a, b) = (
+                            naive.saturating_sub(i64::from(after)),
+                            naive.saturating_sub(i64::from(before)),
+                        );
+                        LocalTime::Gap(a.min(b), a.max(b))
                     }
                 }
             }
@@ -116,9 +129,13 @@ impl Zone {
     pub fn midnight_before(self, t: i64) -> i64 {
         let naive = self.to_naive(t);
         let midnight = naive - naive.rem_euclid(DAY);
-        // A midnight inside a DST gap reads as the instant the gap ends,
-        // which is the first instant of that day.
-        self.from_naive(midnight).earliest()
+        match self.from_naive(midnight) {
+            // A midnight inside a DST gap (the clock jumps from 00:00 to
+            // 01:00): read with the offset before the gap, it is the
+            // instant the gap ends, the first instant of that day.
+            LocalTime::Gap(_, after_gap) => after_gap,
+            other => other.earliest(),
+        }
     }
 }
 

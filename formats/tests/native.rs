@@ -10,8 +10,6 @@ use formats::native::{
 };
 use formats::Record;
 
-const GOLDEN_DIR: &str = "../../shared/golden/flowtools/inputs/main/2026/2026-11/2026-11-21";
-
 /// Deterministic synthetic records (splitmix64).
 fn synthetic(n: usize) -> Vec<Record> {
     let mut s = 0x1234_5678_9abc_def0u64;
@@ -194,7 +192,7 @@ fn read_ft(path: &Path) -> Vec<Record> {
 
 #[test]
 fn golden_main_capture_takes_at_most_60_percent_of_ft() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN_DIR);
+    let dir = crate::util::golden_input("main/2026/2026-11/2026-11-21");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

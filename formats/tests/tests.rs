@@ -1,7 +1,8 @@
 //! Integration tests of the formats crate against the flow-tools golden
-//! corpus in `../shared/golden/flowtools`.
+//! corpus in `testdata/golden/flowtools`.
 
 mod native;
+mod realworld;
 mod util;
 
 use formats::ft::{self, FtError, FtHeader, FtReader, FtWriter};
@@ -42,7 +43,7 @@ fn bad_capture_decodes_to_the_truth() {
     assert_eq!(got.len(), want.len() + 1);
     assert_eq!(got[..want.len()], want[..]);
     assert_eq!(got[want.len()], want[0]);
-    let bytes = std::fs::read(golden_inputs().join("bad-capture.ft")).unwrap();
+    let bytes = std::fs::read(golden_input("bad-capture.ft")).unwrap();
     let h = ft::parse_header(&bytes).unwrap();
     assert_eq!(h.pkt_corrupt, Some(4));
     assert_eq!(h.seq_reset, Some(1));
@@ -51,8 +52,7 @@ fn bad_capture_decodes_to_the_truth() {
 
 #[test]
 fn live_tmp_file_is_a_header_without_done() {
-    let bytes =
-        std::fs::read(golden_inputs().join("withtmp/tmp-v05.2026-11-21.211937-0500")).unwrap();
+    let bytes = std::fs::read(golden_input("withtmp/tmp-v05.2026-11-21.211937-0500")).unwrap();
     let mut r = FtReader::new(&bytes[..]).unwrap();
     assert_eq!(r.header().flags() & ft::FLAG_DONE, 0);
     assert_eq!(r.header().cap_end, Some(0));
@@ -61,9 +61,8 @@ fn live_tmp_file_is_a_header_without_done() {
 
 #[test]
 fn bad_inputs_give_errors_or_warnings_never_panics() {
-    let dir = golden_inputs().join("bad");
     let read = |n: &str| -> Result<(usize, Option<ft::FtWarning>), FtError> {
-        let bytes = std::fs::read(dir.join(n)).unwrap();
+        let bytes = std::fs::read(golden_input(&format!("bad/{n}"))).unwrap();
         let mut r = FtReader::new(&bytes[..])?;
         let mut out = Vec::new();
         loop {
@@ -125,7 +124,7 @@ fn our_ft_writer_output_is_read_back_identically_with_capture_tlvs() {
         let bytes = w.finish_rewrite(&fin).unwrap().into_inner();
         if level.is_none() {
             // Same header bytes as flow-capture's, byte for byte.
-            let golden = std::fs::read(golden_inputs().join("small.ft")).unwrap();
+            let golden = std::fs::read(golden_input("small.ft")).unwrap();
             assert_eq!(bytes.len(), golden.len());
             assert_eq!(&bytes[104..], &golden[104..]);
             let gh = ft::parse_header(&golden).unwrap();
@@ -149,7 +148,7 @@ fn ft_to_native_to_ft_round_trip_is_byte_identical_in_records() {
         .chain(main_files())
         .collect();
     for f in files {
-        let bytes = std::fs::read(golden_inputs().join(f)).unwrap();
+        let bytes = std::fs::read(golden_input(f)).unwrap();
         let mut r = FtReader::new(&bytes[..]).unwrap();
         let order = r.header().byte_order;
         let recs = r.read_all().unwrap();

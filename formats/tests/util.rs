@@ -3,14 +3,70 @@
 
 use std::io::Read;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use formats::ft::FtReader;
 use formats::Record;
 
-/// The golden corpus inputs (`../shared/golden/flowtools/inputs`).
-pub fn golden_inputs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/flowtools/inputs")
+/// `testdata/<rel>` at the project root. The fixtures are committed with
+/// the project: a missing one fails the test, saying what to provide,
+/// instead of letting it pass without its input.
+pub fn fixture(rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(rel);
+    assert!(
+        path.exists(),
+        "testdata/{rel} missing (looked for {}): run from a full clone of the repository, \
+         which commits the fixtures under testdata/",
+        path.display()
+    );
+    path
+}
+
+/// `<rel>` under the golden corpus inputs (`testdata/golden/flowtools/inputs`).
+pub fn golden_input(rel: &str) -> PathBuf {
+    fixture(&format!("golden/flowtools/inputs/{rel}"))
+}
+
+/// Reports a test that did not run its checks: `SKIPPED: <why>`, written
+/// straight to stderr, not through `eprintln!`, which the test harness
+/// captures and shows only on failure, so plain `cargo test` shows it.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
+/// `../shared/realworld` beside the project root: NetFlow captures from
+/// other projects' test suites, which are not ours to commit. Absent, the
+/// calling test prints `SKIPPED: ../shared/realworld not found` and gets
+/// `None`, unless `FLOWTOOLS_REQUIRE_REALWORLD=1` (set by `.ci/run`),
+/// which makes it fail instead.
+pub fn realworld() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realworld");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("FLOWTOOLS_REQUIRE_REALWORLD").is_none_or(|v| v != "1"),
+        "../shared/realworld not found (looked for {}) and FLOWTOOLS_REQUIRE_REALWORLD=1: \
+         put the realworld captures beside the project root, or unset the variable to skip",
+        dir.display()
+    );
+    skipped("../shared/realworld not found");
+    None
+}
+
+/// The bytes of `name` in the realworld directory `dir`, failing with
+/// what to provide when it is missing.
+pub fn realworld_bytes(dir: &Path, name: &str) -> Vec<u8> {
+    let path = dir.join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: ../shared/realworld is incomplete; provide {name} (see its README.md)",
+            path.display()
+        )
+    })
 }
 
 fn ip(v: &serde_json::Value) -> u32 {
@@ -23,7 +79,7 @@ fn num(v: &serde_json::Value, k: &str) -> u64 {
 
 /// Parses a truth file (`*.truth.jsonl`, optionally gzipped) into records.
 pub fn truth(name: &str) -> Vec<Record> {
-    let path = golden_inputs().join("packets").join(name);
+    let path = golden_input(&format!("packets/{name}"));
     let raw = std::fs::read(&path).unwrap();
     let text = if name.ends_with(".gz") {
         let mut s = String::new();
@@ -70,7 +126,7 @@ pub fn truth(name: &str) -> Vec<Record> {
 
 /// Reads every record of an ft file under the golden inputs.
 pub fn read_ft(rel: &str) -> Vec<Record> {
-    let bytes = std::fs::read(golden_inputs().join(rel)).unwrap();
+    let bytes = std::fs::read(golden_input(rel)).unwrap();
     let mut r = FtReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let recs = r.read_all().unwrap();
     assert_eq!(r.warning(), None, "{rel}");

@@ -3,7 +3,7 @@
 //! a built filter runs on a record.
 #![no_main]
 
-use filterlang::{FilterConfig, LocalZone, ParseOptions, Symbols};
+use filterlang::{FilterConfig, ParseOptions, Symbols};
 use formats::Record;
 use libfuzzer_sys::fuzz_target;
 
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let options = ParseOptions {
         now: Some(1_767_225_600),
-        zone: LocalZone::FixedOffset(0),
+        zone: filterlang::Zone::UTC,
     };
     let vars = [("PORT".to_string(), "80".to_string())];
     if let Ok((cfg, _warnings)) = FilterConfig::parse_with(

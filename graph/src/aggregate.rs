@@ -859,7 +859,7 @@ mod tests {
             metric: Metric::Bits,
             top,
             step_secs: Some(300),
-            zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
+            zone: Zone::UTC,
             reports: false,
             symbols: Symbols::builtin(),
         }

@@ -645,7 +645,7 @@ mod tests {
             data,
             metric: Metric::Bits,
             range,
-            zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
+            zone: Zone::UTC,
             title: "bits/s by protocol".into(),
             subtitle: "a <window>".into(),
             totals: Counters {

@@ -21,7 +21,7 @@ fn read(p: &Path) -> String {
 #[test]
 fn by_proto_on_the_golden_capture_matches_flow_stat_totals() {
     let d = tmp();
-    let main = golden_inputs().join("main");
+    let main = golden_input("main");
     let m = main.to_string_lossy();
     run_ok(d.path(), &[&m, "--by", "proto", "-o", "proto.svg"]);
     let svg = read(&d.path().join("proto.svg"));
@@ -49,7 +49,7 @@ fn by_proto_on_the_golden_capture_matches_flow_stat_totals() {
 #[test]
 fn by_port_in_a_window_matches_flow_stat_for_that_window() {
     let d = tmp();
-    let small = golden_inputs().join("small.ft");
+    let small = golden_input("small.ft");
     let s = small.to_string_lossy();
     let (since, until) = ("2005-07-06 16:48", "2005-07-06 16:53");
     run_ok(
@@ -75,8 +75,8 @@ fn by_port_in_a_window_matches_flow_stat_for_that_window() {
 #[test]
 fn by_definition_from_the_golden_filter_cfg() {
     let d = tmp();
-    let main = golden_inputs().join("main");
-    let cfg = golden_inputs().join("cfg/filter.cfg");
+    let main = golden_input("main");
+    let cfg = golden_input("cfg/filter.cfg");
     run_ok(
         d.path(),
         &[
@@ -107,8 +107,8 @@ fn by_definition_from_the_golden_filter_cfg() {
 #[test]
 fn a_filter_and_an_expression_restrict_the_flows_and_name_themselves() {
     let d = tmp();
-    let main = golden_inputs().join("main");
-    let cfg = golden_inputs().join("cfg/filter.cfg");
+    let main = golden_input("main");
+    let cfg = golden_input("cfg/filter.cfg");
     run_ok(
         d.path(),
         &[
@@ -145,7 +145,7 @@ fn a_filter_and_an_expression_restrict_the_flows_and_name_themselves() {
 #[test]
 fn src_exporter_and_flows_metric() {
     let d = tmp();
-    let main = golden_inputs().join("main");
+    let main = golden_input("main");
     let m = main.to_string_lossy();
     for by in ["src", "exporter"] {
         let out = format!("{by}.svg");
@@ -166,7 +166,7 @@ fn src_exporter_and_flows_metric() {
 #[test]
 fn an_empty_window_says_so() {
     let d = tmp();
-    let small = golden_inputs().join("small.ft");
+    let small = golden_input("small.ft");
     run_ok(
         d.path(),
         &[
@@ -259,7 +259,7 @@ fn flows_spanning_the_whole_window_are_spread_and_clipped() {
 #[test]
 fn stdin_stream_gives_the_same_chart_as_the_file() {
     let d = tmp();
-    let small = golden_inputs().join("small.ft");
+    let small = golden_input("small.ft");
     run_ok(d.path(), &[&small.to_string_lossy(), "-o", "file.svg"]);
     let bytes = std::fs::read(&small).unwrap();
     let o = run(d.path(), &["-o", "pipe.svg"], Some(&bytes));
@@ -272,7 +272,7 @@ fn stdin_stream_gives_the_same_chart_as_the_file() {
 #[test]
 fn thread_count_does_not_change_the_chart() {
     let d = tmp();
-    let main = golden_inputs().join("main");
+    let main = golden_input("main");
     let m = main.to_string_lossy();
     run_ok(
         d.path(),
@@ -297,7 +297,7 @@ fn thread_count_does_not_change_the_chart() {
 #[test]
 fn png_has_the_requested_size_and_ink() {
     let d = tmp();
-    let main = golden_inputs().join("main");
+    let main = golden_input("main");
     run_ok(
         d.path(),
         &[
@@ -320,7 +320,7 @@ fn png_has_the_requested_size_and_ink() {
 #[test]
 fn html_report_is_self_contained_and_agrees_with_flow_stat() {
     let d = tmp();
-    let main = golden_inputs().join("main");
+    let main = golden_input("main");
     run_ok(d.path(), &[&main.to_string_lossy(), "--html", "r.html"]);
     let html = read(&d.path().join("r.html"));
     // Four charts (proto, port, src, dst), each wide and narrow.
@@ -380,7 +380,7 @@ fn html_report_is_self_contained_and_agrees_with_flow_stat() {
 #[test]
 fn bad_command_lines_fail_with_a_reason() {
     let d = tmp();
-    let small = golden_inputs().join("small.ft");
+    let small = golden_input("small.ft");
     let s = small.to_string_lossy();
     let e = run_err(d.path(), &[&s, "-o", "x.jpg"]);
     assert!(
@@ -434,7 +434,7 @@ fn garbage_input_is_a_warning_not_a_crash() {
     let d = tmp();
     let bad = d.path().join("garbage.ft");
     std::fs::write(&bad, b"\xcf\x10\x01\x03this is not a flow file at all").unwrap();
-    let small = golden_inputs().join("small.ft");
+    let small = golden_input("small.ft");
     let o = run(
         d.path(),
         &[

@@ -10,9 +10,26 @@ use std::process::{Command, Output, Stdio};
 use formats::ft::{ByteOrder, FtHeader, FtWriter};
 use formats::Record;
 
-/// The flow-tools golden inputs (`../shared/golden/flowtools/inputs`).
-pub fn golden_inputs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/flowtools/inputs")
+/// `testdata/<rel>` at the project root. The fixtures are committed with
+/// the project: a missing one fails the test, saying what to provide,
+/// instead of letting it pass without its input.
+pub fn fixture(rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(rel);
+    assert!(
+        path.exists(),
+        "testdata/{rel} missing (looked for {}): run from a full clone of the repository, \
+         which commits the fixtures under testdata/",
+        path.display()
+    );
+    path
+}
+
+/// `<rel>` under the flow-tools golden inputs
+/// (`testdata/golden/flowtools/inputs`).
+pub fn golden_input(rel: &str) -> PathBuf {
+    fixture(&format!("golden/flowtools/inputs/{rel}"))
 }
 
 /// The project's goldens for this crate.

@@ -14,13 +14,14 @@ use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+use formats::time::{LocalTime, Zone};
 use formats::Record;
 
 use crate::anetcon::{self, NamespaceMap};
 use crate::input::{lines, Input, Line, LineReader, MAX_LINE};
 use crate::model::{self, protocol_name, v5_times, Addr, Connection, Packet, Pushed, Tracker};
 use crate::summary::{utc_text, Report, Summary, MAX_LISTED_LINES};
-use crate::syslog::{self, LocalTime, Repeat, Stamp, Tz, YearScan};
+use crate::syslog::{self, Repeat, Stamp, YearScan};
 use crate::write::{FtStream, SlotWriter};
 use crate::{conntrack, iptables, ulogd, Anchor, Config, Error, Format, NatMode, Output};
 
@@ -238,12 +239,20 @@ fn check_format(format: Format, name: &str, data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Microseconds per second.
+const US: i64 = 1_000_000;
+
+/// The naive local time (µs, as if UTC) of `utc_us` in `zone`.
+fn naive_us(zone: Zone, utc_us: i64) -> i64 {
+    utc_us + i64::from(zone.offset_at(utc_us.div_euclid(US))) * US
+}
+
 /// (month, day, second of day, microseconds) of a year-less stamp.
 type YearLessStamp = (u8, u8, u32, u32);
 
 /// Year segments `(first line number, year)`, ascending: one pass over
 /// the input feeding every year-less stamp to a [`YearScan`].
-fn year_plan(inp: &mut Input, tz: Tz, anchor_utc: i64) -> Result<Vec<(u64, i64)>, Error> {
+fn year_plan(inp: &mut Input, tz: Zone, anchor_utc: i64) -> Result<Vec<(u64, i64)>, Error> {
     let name = inp.name.clone();
     let io = |e| Error::Io {
         path: name.clone().into(),
@@ -287,7 +296,7 @@ fn year_plan(inp: &mut Input, tz: Tz, anchor_utc: i64) -> Result<Vec<(u64, i64)>
             }
         }
     }
-    Ok(scan.finish(tz.to_naive(anchor_utc)))
+    Ok(scan.finish(naive_us(tz, anchor_utc)))
 }
 
 /// 128-bit hash of a line for the duplicate window: two multiply-rotate
@@ -685,28 +694,31 @@ impl<'c> Engine<'c> {
 
     fn local_to_utc(&mut self, naive: i64) -> i64 {
         let hour = naive.div_euclid(3_600_000_000);
-        if self.cfg.tz == Tz::Local && self.hour_cache.0 == hour {
+        if self.cfg.tz == Zone::Local && self.hour_cache.0 == hour {
             let t = naive - self.hour_cache.1;
             self.last_local = t;
             return t;
         }
-        let t = match self.cfg.tz.to_utc(naive) {
+        let (secs, fraction) = (naive.div_euclid(US), naive.rem_euclid(US));
+        let us = |t: i64| t * US + fraction;
+        let t = match self.cfg.tz.from_naive(secs) {
             LocalTime::Single(t) => {
+                let t = us(t);
                 self.hour_cache = (hour, naive - t);
                 t
             }
             LocalTime::Ambiguous(a, b) => {
                 self.hour_cache = (i64::MIN, 0);
-                if a >= self.last_local {
-                    a
+                if us(a) >= self.last_local {
+                    us(a)
                 } else {
-                    b
+                    us(b)
                 }
             }
-            LocalTime::Gap(t) => {
+            LocalTime::Gap(_, t) => {
                 self.hour_cache = (i64::MIN, 0);
                 self.s.nonexistent_local_times += 1;
-                t
+                us(t)
             }
         };
         self.last_local = t;
@@ -1016,9 +1028,7 @@ impl<'c> Engine<'c> {
             Anchor::At(t) => t,
             Anchor::Year(y) => {
                 let n = syslog::place(y as i64, 12, 31, 86_399, 0).unwrap_or(0);
-                match self.cfg.tz.to_utc(n) {
-                    LocalTime::Single(t) | LocalTime::Gap(t) | LocalTime::Ambiguous(t, _) => t,
-                }
+                self.cfg.tz.from_naive(n.div_euclid(US)).earliest() * US + n.rem_euclid(US)
             }
         };
         let plan = match format {
@@ -1461,7 +1471,7 @@ mod tests {
         f.write_all(text.as_bytes()).unwrap();
         let mut inp = Input::open(f.path(), &mut false).unwrap();
         let anchor = 1_735_689_600_000_000; // 2025-01-01 UTC
-        let got = year_plan(&mut inp, Tz::Utc, anchor).unwrap();
+        let got = year_plan(&mut inp, Zone::UTC, anchor).unwrap();
         let mut scan = YearScan::default();
         for (i, l) in lines(text.as_bytes()).enumerate() {
             if let Some(syslog::Header {
@@ -1478,7 +1488,7 @@ mod tests {
                 scan.push(i as u64 + 1, (month, day, sod, micros));
             }
         }
-        let want = scan.finish(Tz::Utc.to_naive(anchor));
+        let want = scan.finish(naive_us(Zone::UTC, anchor));
         assert!(want.len() > 3, "{want:?}");
         assert_eq!(got, want);
     }

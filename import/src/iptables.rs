@@ -732,11 +732,13 @@ mod tests {
     /// and on many mutations of them (cut, spliced, brackets, `=`, NUL).
     #[test]
     fn fast_tokenizer_equals_reference() {
-        let text = std::fs::read_to_string(concat!(
+        let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/golden/connlogs/iptables-new-outbound.log"
-        ))
-        .unwrap_or_default();
+            "/../testdata/golden/connlogs/iptables-new-outbound.log"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+            panic!("{path}: {e}: testdata/golden/connlogs missing: run from a full clone")
+        });
         let mut seeds: Vec<Vec<u8>> = text
             .lines()
             .map(|l| l.find("IN=").map_or(l, |i| &l[i.saturating_sub(6)..]))

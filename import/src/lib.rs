@@ -87,8 +87,8 @@ impl Format {
 }
 
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Format, String> {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Format, Error> {
         Ok(match s {
             "iptables" | "kernel-log" | "nftables" | "ufw" => Format::Iptables,
             "ulogd-text" | "ulogd-emu" | "ulogd" => Format::UlogdText,
@@ -97,9 +97,11 @@ impl std::str::FromStr for Format {
             "anetcon" => Format::Anetcon,
             "auto" => Format::Auto,
             _ => {
-                return Err(format!(
-                    "unknown format {s:?}: expected iptables, ulogd-text, ulogd-json, conntrack, anetcon or auto"
-                ))
+                return Err(Error::Invalid {
+                    option: "format",
+                    given: s.to_string(),
+                    expected: "iptables, ulogd-text, ulogd-json, conntrack, anetcon or auto",
+                })
             }
         })
     }
@@ -117,13 +119,17 @@ pub enum NatMode {
 }
 
 impl std::str::FromStr for NatMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<NatMode, String> {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<NatMode, Error> {
         match s {
             "both" => Ok(NatMode::Both),
             "orig" => Ok(NatMode::Orig),
             "reply" => Ok(NatMode::Reply),
-            _ => Err(format!("bad --nat {s:?}: expected both, orig or reply")),
+            _ => Err(Error::Invalid {
+                option: "--nat",
+                given: s.to_string(),
+                expected: "both, orig or reply",
+            }),
         }
     }
 }
@@ -161,8 +167,8 @@ pub struct Config {
     pub exporter_default: Option<std::net::Ipv4Addr>,
     /// Host name -> exporter address.
     pub exporter_map: Vec<(String, std::net::Ipv4Addr)>,
-    /// Zone of zone-less stamps.
-    pub tz: syslog::Tz,
+    /// Zone of zone-less stamps, and of the output files' names and slots.
+    pub tz: formats::time::Zone,
     /// Year resolution anchor.
     pub anchor: Anchor,
     /// Boot time (µs, UTC) for uptime-only stamps (plain dmesg).
@@ -190,7 +196,7 @@ impl Config {
             output,
             exporter_default: None,
             exporter_map: Vec::new(),
-            tz: syslog::Tz::Utc,
+            tz: formats::time::Zone::UTC,
             anchor: Anchor::Mtime,
             boot_time_us: None,
             nat: NatMode::Both,
@@ -215,16 +221,20 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Writing a native file failed.
-    #[error("{}: {detail}", path.display())]
+    #[error("{}: {source}", path.display())]
     Native {
         /// The file.
         path: PathBuf,
-        /// What went wrong.
-        detail: String,
+        /// What the native writer said.
+        source: formats::native::NativeError,
     },
+    /// A file in the output directory could not be created, finished or
+    /// renamed into place.
+    #[error(transparent)]
+    Archive(#[from] formats::archive::ArchiveError),
     /// Writing the ft stream failed.
     #[error("ft output: {0}")]
-    Ft(String),
+    Ft(formats::ft::FtError),
     /// The output pipe was closed by the reader.
     #[error("broken pipe")]
     BrokenPipe,
@@ -239,8 +249,23 @@ pub enum Error {
         detail: String,
     },
     /// A bad option value.
-    #[error("{0}")]
-    Usage(String),
+    #[error("{option} {given:?}: expected {expected}")]
+    Invalid {
+        /// The option (`--nesting`) or what the value is (`format`).
+        option: &'static str,
+        /// The value given.
+        given: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// A time argument the date parser refused.
+    #[error("{option}: {source}")]
+    Date {
+        /// The option (`--anchor`).
+        option: &'static str,
+        /// Why.
+        source: Box<filterlang::FilterError>,
+    },
 }
 
 impl Error {
@@ -250,9 +275,9 @@ impl Error {
                 path: path.to_path_buf(),
                 source,
             },
-            e => Error::Native {
+            source => Error::Native {
                 path: path.to_path_buf(),
-                detail: e.to_string(),
+                source,
             },
         }
     }
@@ -262,7 +287,7 @@ impl Error {
             formats::ft::FtError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
                 Error::BrokenPipe
             }
-            e => Error::Ft(e.to_string()),
+            e => Error::Ft(e),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Syslog envelopes (spec §1.2) and time (spec §6.3): recognises the
 //! header of a line, returns its stamp, host and the rest; resolves the
-//! year of year-less stamps against an anchor; converts zone-less local
-//! stamps to UTC with [`Tz`].
+//! year of year-less stamps against an anchor. Zone-less local stamps are
+//! converted to UTC by the caller, in a [`formats::time::Zone`].
 //!
 //! Header variants: traditional `Mmm dd HH:MM:SS[.ffffff] host …` (with an
 //! optional `<PRI>`), RFC 3339 / journalctl short-iso
@@ -9,8 +9,6 @@
 //! `<PRI>1 TS host app procid msgid SD msg`, `dmesg -T`
 //! `[Www Mmm dd HH:MM:SS YYYY] msg`, and uptime-only `[12345.678901] …`
 //! (plain `dmesg`, journalctl short-monotonic). Pure functions, no I/O.
-
-use chrono::{LocalResult, TimeZone};
 
 /// A time stamp as written in a header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -592,133 +590,6 @@ pub fn repeat(msg: &[u8]) -> Option<Repeat<'_>> {
     Some(Repeat::Inline(n, r))
 }
 
-/// The zone of zone-less stamps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tz {
-    /// UTC.
-    Utc,
-    /// A fixed offset east of UTC, seconds.
-    Fixed(i32),
-    /// The process's local zone (honours `TZ`), DST-aware.
-    Local,
-}
-
-impl std::str::FromStr for Tz {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Tz, String> {
-        match s {
-            "UTC" | "utc" | "Z" | "GMT" => return Ok(Tz::Utc),
-            "local" | "LOCAL" => return Ok(Tz::Local),
-            _ => {}
-        }
-        let b = s.as_bytes();
-        let sign = match b.first() {
-            Some(b'+') => 1,
-            Some(b'-') => -1,
-            _ => {
-                return Err(format!(
-                    "bad zone {s:?}: expected UTC, local or an offset like +02:00 \
-                     (for a named zone run with TZ=Area/City and --tz local)"
-                ))
-            }
-        };
-        let rest: Vec<u8> = b[1..].iter().copied().filter(|&c| c != b':').collect();
-        let (h, m) = match rest.len() {
-            2 => (digits(&rest, 2), Some(0)),
-            4 => (digits(&rest, 2), digits(&rest[2..], 2)),
-            _ => (None, None),
-        };
-        match (h, m) {
-            (Some(h), Some(m)) if h <= 18 && m < 60 => {
-                Ok(Tz::Fixed(sign * (h * 3600 + m * 60) as i32))
-            }
-            _ => Err(format!("bad zone offset {s:?}")),
-        }
-    }
-}
-
-impl std::fmt::Display for Tz {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Tz::Utc => f.write_str("UTC"),
-            Tz::Local => f.write_str("local"),
-            Tz::Fixed(o) => {
-                let s = if *o < 0 { '-' } else { '+' };
-                write!(f, "{s}{:02}:{:02}", o.abs() / 3600, o.abs() % 3600 / 60)
-            }
-        }
-    }
-}
-
-/// Outcome of converting a local wall time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LocalTime {
-    /// Unambiguous (µs UTC).
-    Single(i64),
-    /// Repeated hour at a DST end: (earlier, later) µs UTC.
-    Ambiguous(i64, i64),
-    /// Non-existent (spring gap): shifted forward, µs UTC.
-    Gap(i64),
-}
-
-impl Tz {
-    /// Converts a naive local time (µs as if UTC) to UTC.
-    pub fn to_utc(&self, naive_us: i64) -> LocalTime {
-        match self {
-            Tz::Utc => LocalTime::Single(naive_us),
-            Tz::Fixed(o) => LocalTime::Single(naive_us - *o as i64 * 1_000_000),
-            Tz::Local => {
-                let secs = naive_us.div_euclid(1_000_000);
-                let us = naive_us.rem_euclid(1_000_000);
-                let Some(ndt) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc())
-                else {
-                    return LocalTime::Single(naive_us);
-                };
-                match chrono::Local.from_local_datetime(&ndt) {
-                    LocalResult::Single(t) => LocalTime::Single(t.timestamp() * 1_000_000 + us),
-                    LocalResult::Ambiguous(a, b) => LocalTime::Ambiguous(
-                        a.timestamp() * 1_000_000 + us,
-                        b.timestamp() * 1_000_000 + us,
-                    ),
-                    LocalResult::None => {
-                        // shift forward until the wall time exists (gaps are < 2 h)
-                        let mut probe = ndt;
-                        for _ in 0..8 {
-                            probe += chrono::Duration::minutes(15);
-                            if let Some(t) = chrono::Local.from_local_datetime(&probe).earliest() {
-                                return LocalTime::Gap(t.timestamp() * 1_000_000 + us);
-                            }
-                        }
-                        LocalTime::Gap(naive_us)
-                    }
-                }
-            }
-        }
-    }
-
-    /// UTC µs -> naive local µs.
-    pub fn to_naive(&self, utc_us: i64) -> i64 {
-        utc_us + self.offset_at(utc_us) as i64 * 1_000_000
-    }
-
-    /// Offset east of UTC (seconds) in effect at `utc_us`.
-    pub fn offset_at(&self, utc_us: i64) -> i32 {
-        match self {
-            Tz::Utc => 0,
-            Tz::Fixed(o) => *o,
-            Tz::Local => chrono::DateTime::from_timestamp(utc_us.div_euclid(1_000_000), 0)
-                .map(|d| {
-                    use chrono::Offset;
-                    chrono::Local
-                        .offset_from_utc_datetime(&d.naive_utc())
-                        .fix()
-                        .local_minus_utc()
-                })
-                .unwrap_or(0),
-        }
-    }
-}
-
 /// Naive µs of a year-less stamp placed in `year`, if that date exists.
 pub fn place(year: i64, month: u8, day: u8, sod: u32, micros: u32) -> Option<i64> {
     valid_date(year, month as u32, day as u32).then(|| {
@@ -1089,11 +960,7 @@ mod tests {
     }
 
     #[test]
-    fn zones() {
-        assert_eq!("+02:00".parse::<Tz>(), Ok(Tz::Fixed(7200)));
-        assert_eq!("-0530".parse::<Tz>(), Ok(Tz::Fixed(-19800)));
-        assert!("Mars/Base".parse::<Tz>().is_err());
-        assert_eq!(Tz::Fixed(3600).to_utc(3_600_000_000), LocalTime::Single(0));
+    fn years_of_utc_times() {
         assert_eq!(year_of(utc(2024, 12, 31, 23, 59, 59)), 2024);
         assert_eq!(year_of(utc(2025, 1, 1, 0, 0, 0)), 2025);
         assert_eq!(year_of(utc(1969, 6, 1, 0, 0, 0)), 1969);

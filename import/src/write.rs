@@ -3,20 +3,22 @@
 //! (`YYYY/YYYY-MM/YYYY-MM-DD/nf-v05.YYYY-MM-DD.HHMMSS+ZZZZ`, written as
 //! `tmp-…`, finished, fsynced, renamed), or one ft stream (`-o -`).
 //!
-//! The slot/naming functions duplicate the collector's on purpose (the
-//! import crate must not depend on `collector`); they are pure functions of
-//! the time stamp so that they can move into `formats` unchanged.
+//! Slots, names, nesting and the tmp-then-rename are
+//! [`formats::archive`]'s, the same code flow-capture uses; a slot written
+//! twice (again in this run, or by an earlier import) gets a numbered
+//! sibling (`….+0000.1`) instead of being overwritten.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use formats::archive::{nest_dir, FileKind, FileName, Schedule, Slot, TmpFile};
 use formats::ft::{ByteOrder, FtHeader, FtWriter};
 use formats::native::{NativeHeader, NativeWriter, WriterOptions};
+use formats::time::Zone;
 use formats::Record;
 
-use crate::syslog::Tz;
 use crate::Error;
 
 /// Rotation period, seconds.
@@ -31,39 +33,9 @@ pub const MAX_NAT_BYTES_PER_FILE: usize = 900 * 1024;
 /// Metadata key of one NAT translation row (see [`crate::lookup`]).
 pub const META_NAT: &str = "import.nat";
 
-/// Start of the 5-minute slot holding `secs`, aligned to the wall clock of
-/// the zone's offset at that time (whole-quarter-hour offsets align the
-/// same as UTC).
-pub fn slot_of(secs: u32, tz: Tz) -> u32 {
-    let off = tz.offset_at(secs as i64 * 1_000_000) as i64;
-    let local = secs as i64 + off;
-    let start = local - local.rem_euclid(SLOT_SECS as i64) - off;
-    start.clamp(0, u32::MAX as i64) as u32
-}
-
-/// Path of a slot's file: `nf-v05.YYYY-MM-DD.HHMMSS+ZZZZ` in local time of
-/// `tz`, under `nesting` levels of `YYYY/YYYY-MM/YYYY-MM-DD` (0..=3).
-pub fn slot_path(dir: &Path, slot: u32, tz: Tz, nesting: u8) -> PathBuf {
-    let off = tz.offset_at(slot as i64 * 1_000_000);
-    let t = chrono::DateTime::from_timestamp(slot as i64 + off as i64, 0)
-        .unwrap_or_default()
-        .naive_utc();
-    let sign = if off < 0 { '-' } else { '+' };
-    let zone = format!("{sign}{:02}{:02}", off.abs() / 3600, off.abs() % 3600 / 60);
-    let mut p = dir.to_path_buf();
-    for (i, f) in ["%Y", "%Y-%m", "%Y-%m-%d"].iter().enumerate() {
-        if (i as u8) < nesting {
-            p.push(t.format(f).to_string());
-        }
-    }
-    p.push(format!("nf-v05.{}{zone}", t.format("%Y-%m-%d.%H%M%S")));
-    p
-}
-
 struct OpenFile {
     w: NativeWriter<BufWriter<File>>,
-    tmp: PathBuf,
-    path: PathBuf,
+    file: TmpFile,
     exporters: BTreeSet<u32>,
     last_exporter: Option<u32>,
     first_secs: u32,
@@ -75,13 +47,16 @@ struct OpenFile {
 /// Writes records into slotted native files under a directory.
 pub struct SlotWriter {
     dir: PathBuf,
-    tz: Tz,
-    nesting: u8,
+    schedule: Schedule,
+    nesting: i8,
     hostname: String,
     comment: String,
-    open: BTreeMap<u32, OpenFile>,
-    finished: HashSet<u32>,
+    open: BTreeMap<i64, OpenFile>,
+    finished: HashSet<i64>,
     files: Vec<PathBuf>,
+    /// The slot of the last record (consecutive records nearly always
+    /// share one, so the zone is not consulted per record).
+    last_slot: Option<Slot>,
     /// Metadata written into every file (interface map, exporters,
     /// prefixes…); the caller keeps it current, it is read at finish.
     pub meta: Vec<(String, String)>,
@@ -98,90 +73,91 @@ impl std::fmt::Debug for SlotWriter {
     }
 }
 
-fn io_at(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
-}
-
 impl SlotWriter {
-    /// A writer into `dir` (created when the first file is).
-    pub fn new(dir: &Path, tz: Tz, nesting: u8, comment: String) -> SlotWriter {
+    /// A writer into `dir` (created when the first file is): 5-minute
+    /// slots and names in `zone`, `nesting` levels of
+    /// `YYYY/YYYY-MM/YYYY-MM-DD` (0..=3).
+    pub fn new(dir: &Path, zone: Zone, nesting: u8, comment: String) -> SlotWriter {
         let hostname = std::fs::read_to_string("/etc/hostname")
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
         SlotWriter {
             dir: dir.to_path_buf(),
-            tz,
-            nesting: nesting.min(3),
+            schedule: Schedule::new(SLOT_SECS, zone),
+            nesting: nesting.min(3) as i8,
             hostname,
             comment,
             open: BTreeMap::new(),
             finished: HashSet::new(),
             files: Vec::new(),
+            last_slot: None,
             meta: Vec::new(),
             nat_dropped: 0,
         }
     }
 
-    fn file_for(&mut self, secs: u32) -> Result<&mut OpenFile, Error> {
-        let slot = slot_of(secs, self.tz);
-        if !self.open.contains_key(&slot) {
-            while self.open.len() >= MAX_OPEN_FILES {
-                let Some((&oldest, _)) = self.open.iter().next() else {
-                    break;
-                };
-                self.finish_slot(oldest)?;
+    fn slot_of(&mut self, secs: u32) -> Slot {
+        let t = i64::from(secs);
+        match self.last_slot {
+            Some(s) if s.contains(t) => s,
+            _ => {
+                let s = self.schedule.slot(t);
+                self.last_slot = Some(s);
+                s
             }
-            let f = self.create(slot)?;
-            self.open.insert(slot, f);
         }
-        self.open
-            .get_mut(&slot)
-            .ok_or_else(|| Error::Usage("slot vanished".into()))
     }
 
-    fn create(&mut self, slot: u32) -> Result<OpenFile, Error> {
-        let base = slot_path(&self.dir, slot, self.tz, self.nesting);
-        let parent = base.parent().unwrap_or(&self.dir).to_path_buf();
-        std::fs::create_dir_all(&parent).map_err(|e| io_at(&parent, e))?;
-        let name = base
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    fn file_for(&mut self, secs: u32) -> Result<&mut OpenFile, Error> {
+        let slot = self.slot_of(secs).start;
+        let f = match self.open.remove(&slot) {
+            Some(f) => f,
+            None => {
+                while self.open.len() >= MAX_OPEN_FILES {
+                    let Some((&oldest, _)) = self.open.iter().next() else {
+                        break;
+                    };
+                    self.finish_slot(oldest)?;
+                }
+                self.create(slot)?
+            }
+        };
+        Ok(self.open.entry(slot).or_insert(f))
+    }
+
+    fn create(&mut self, slot: i64) -> Result<OpenFile, Error> {
+        let zone = self.schedule.zone;
+        let dir = self.dir.join(nest_dir(self.nesting, slot, zone));
         // A slot already written (earlier in this run, or by a previous
         // import) gets a numbered sibling instead of being overwritten.
-        let mut path = base.clone();
-        let mut n = 0;
-        while path.exists() || (n == 0 && self.finished.contains(&slot)) {
-            n += 1;
-            path = parent.join(format!("{name}.{n}"));
-        }
-        let final_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = parent.join(format!("tmp-{final_name}"));
-        let file = File::create(&tmp).map_err(|e| io_at(&tmp, e))?;
+        let base = FileName::new(FileKind::Native, 5, slot, zone);
+        let again = usize::from(self.finished.contains(&slot));
+        let (file, _) = TmpFile::create_free(&dir, base.numbered().skip(again))?;
         let header = NativeHeader {
             export_version: 5,
-            cap_start: slot,
+            cap_start: clamp_u32(slot),
             hostname: self.hostname.clone(),
             comment: self.comment.clone(),
             metadata: self.meta.clone(),
             ..NativeHeader::default()
         };
-        let w = NativeWriter::new(
-            BufWriter::with_capacity(256 * 1024, file),
-            &header,
-            WriterOptions::default(),
-        )
-        .map_err(|e| Error::native(&tmp, e))?;
+        let w = match file.writer().map_err(Error::Archive).and_then(|f| {
+            NativeWriter::new(
+                BufWriter::with_capacity(256 * 1024, f),
+                &header,
+                WriterOptions::default(),
+            )
+            .map_err(|e| Error::native(file.path(), e))
+        }) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = file.abort();
+                return Err(e);
+            }
+        };
         Ok(OpenFile {
             w,
-            tmp,
-            path,
+            file,
             exporters: BTreeSet::new(),
             last_exporter: None,
             first_secs: u32::MAX,
@@ -193,11 +169,7 @@ impl SlotWriter {
 
     /// Writes one record into the file of its slot (by export time = Last).
     pub fn write(&mut self, r: &Record) -> Result<(), Error> {
-        // consecutive records nearly always share a slot and an exporter
-        let slot = match self.tz {
-            Tz::Utc => r.unix_secs - r.unix_secs % SLOT_SECS,
-            tz => slot_of(r.unix_secs, tz),
-        };
+        let slot = self.slot_of(r.unix_secs).start;
         let f = match self.open.get_mut(&slot) {
             Some(f) => f,
             None => self.file_for(r.unix_secs)?,
@@ -210,7 +182,7 @@ impl SlotWriter {
         f.last_secs = f.last_secs.max(r.unix_secs);
         match f.w.write(r) {
             Ok(()) => Ok(()),
-            Err(e) => Err(Error::native(&f.tmp, e)),
+            Err(e) => Err(Error::native(f.file.path(), e)),
         }
     }
 
@@ -227,7 +199,7 @@ impl SlotWriter {
         Ok(())
     }
 
-    fn finish_slot(&mut self, slot: u32) -> Result<(), Error> {
+    fn finish_slot(&mut self, slot: i64) -> Result<(), Error> {
         let Some(mut f) = self.open.remove(&slot) else {
             return Ok(());
         };
@@ -235,28 +207,31 @@ impl SlotWriter {
         let flows = f.w.records_written();
         let h = f.w.header_mut();
         h.flows = flows;
-        h.cap_start = slot;
-        h.cap_end = f.last_secs.max(slot);
+        h.cap_start = clamp_u32(slot);
+        h.cap_end = f.last_secs.max(h.cap_start);
         h.exporters = f.exporters.iter().copied().collect();
         h.metadata = self.meta.clone();
         h.metadata
             .extend(f.nat.drain(..).map(|r| (META_NAT.to_string(), r)));
-        let tmp = f.tmp.clone();
-        f.w.finish_durable().map_err(|e| Error::native(&tmp, e))?;
-        std::fs::rename(&f.tmp, &f.path).map_err(|e| io_at(&f.path, e))?;
-        self.files.push(f.path);
+        f.w.finish().map_err(|e| Error::native(f.file.path(), e))?;
+        let path = f.file.commit()?;
+        self.files.push(path);
         Ok(())
     }
 
     /// Finishes every open file; returns the files written, in order.
     pub fn finish(mut self) -> Result<(Vec<PathBuf>, u64), Error> {
-        let slots: Vec<u32> = self.open.keys().copied().collect();
+        let slots: Vec<i64> = self.open.keys().copied().collect();
         for s in slots {
             self.finish_slot(s)?;
         }
         self.files.sort();
         Ok((self.files, self.nat_dropped))
     }
+}
+
+fn clamp_u32(t: i64) -> u32 {
+    t.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 /// An ft stream of v5 records on a writer (stdout for `-o -`).
@@ -312,22 +287,84 @@ impl<W: Write> FtStream<W> {
 mod tests {
     use super::*;
 
+    fn rec(unix_secs: u32) -> Record {
+        Record {
+            unix_secs,
+            exporter: 0x0a00_0001,
+            packets: 1,
+            octets: 40,
+            ..Record::default()
+        }
+    }
+
+    fn rels(dir: &Path) -> Vec<String> {
+        let opts = formats::archive::ListOptions {
+            include_tmp: true,
+            ..Default::default()
+        };
+        let l = formats::archive::list(dir, opts).unwrap();
+        l.files.into_iter().map(|f| f.rel).collect()
+    }
+
     #[test]
     fn slots_and_names_like_the_collector() {
         let t = 1_767_225_600 + 301; // 2026-01-01 00:05:01 UTC
-        assert_eq!(slot_of(t, Tz::Utc), 1_767_225_600 + 300);
-        let p = slot_path(Path::new("/d"), slot_of(t, Tz::Utc), Tz::Utc, 3);
+        for (zone, nesting, want) in [
+            (
+                Zone::UTC,
+                3,
+                "2026/2026-01/2026-01-01/nf-v05.2026-01-01.000500+0000",
+            ),
+            (
+                Zone::Fixed(-5 * 3600),
+                1,
+                "2025/nf-v05.2025-12-31.190500-0500",
+            ),
+            (
+                Zone::Fixed(5 * 3600 + 1800),
+                0,
+                "nf-v05.2026-01-01.053500+0530",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut w = SlotWriter::new(dir.path(), zone, nesting, String::new());
+            w.write(&rec(t)).unwrap();
+            w.write(&rec(t + 200)).unwrap();
+            assert_eq!(rels(dir.path()), [want.replace("nf-", "tmp-nf-")]);
+            let (files, _) = w.finish().unwrap();
+            assert_eq!(files, [dir.path().join(want)], "{zone}");
+            assert_eq!(rels(dir.path()), [want]);
+        }
+    }
+
+    #[test]
+    fn a_slot_written_again_gets_a_numbered_sibling() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = 1_767_225_600 + 301;
+        let mut w = SlotWriter::new(dir.path(), Zone::UTC, 0, String::new());
+        w.write(&rec(t)).unwrap();
+        // 17 more slots: the first one is finished early (MAX_OPEN_FILES).
+        for k in 1..=MAX_OPEN_FILES as u32 {
+            w.write(&rec(t + 300 * k)).unwrap();
+        }
+        w.write(&rec(t + 1)).unwrap();
+        let (files, _) = w.finish().unwrap();
+        assert_eq!(files.len(), MAX_OPEN_FILES + 2);
+        let mut w = SlotWriter::new(dir.path(), Zone::UTC, 0, String::new());
+        w.write(&rec(t)).unwrap();
+        w.finish().unwrap();
+        let names = rels(dir.path());
+        let first: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with("nf-v05.2026-01-01.000500+0000"))
+            .collect();
         assert_eq!(
-            p,
-            Path::new("/d/2026/2026-01/2026-01-01/nf-v05.2026-01-01.000500+0000")
+            first,
+            [
+                "nf-v05.2026-01-01.000500+0000",
+                "nf-v05.2026-01-01.000500+0000.1",
+                "nf-v05.2026-01-01.000500+0000.2"
+            ]
         );
-        let p = slot_path(
-            Path::new("/d"),
-            slot_of(t, Tz::Fixed(-5 * 3600)),
-            Tz::Fixed(-5 * 3600),
-            1,
-        );
-        assert_eq!(p, Path::new("/d/2025/nf-v05.2025-12-31.190500-0500"));
-        assert_eq!(slot_of(t, Tz::Fixed(5 * 3600 + 1800)), 1_767_225_600 + 300);
     }
 }

@@ -1,22 +1,20 @@
-//! Acceptance tests: every sample of `shared/golden/connlogs` imported into
+//! Acceptance tests: every sample of `testdata/golden/connlogs` imported into
 //! native files, the figures of `expected.json` checked against the report
 //! and against the records read back from the written files.
 
+mod util;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 
 use formats::native::NativeFile;
 use formats::Record;
 use import::summary::{utc_text, Report, Summary};
 use import::{Anchor, Config, Format, Output};
 use serde_json::Value;
-
-fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/connlogs")
-}
+use util::connlog;
 
 fn expected(name: &str) -> Value {
-    let text = std::fs::read_to_string(golden().join("expected.json")).expect("expected.json");
+    let text = std::fs::read_to_string(connlog("expected.json")).expect("expected.json");
     let v: Value = serde_json::from_str(&text).expect("json");
     v[name].clone()
 }
@@ -31,15 +29,12 @@ struct Imported {
 
 fn import_sample(name: &str, format: Format, anchor: Option<&str>) -> Imported {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = Config::new(
-        vec![golden().join(name)],
-        Output::Dir(dir.path().join("flows")),
-    );
+    let mut cfg = Config::new(vec![connlog(name)], Output::Dir(dir.path().join("flows")));
     cfg.format = format;
     if let Some(a) = anchor {
         cfg.anchor = Anchor::At(import::syslog::parse_time(a).expect("anchor"));
     }
-    cfg.namespace_hash = Some(golden().join("namespace.hash"));
+    cfg.namespace_hash = Some(connlog("namespace.hash"));
     let report = import::run(&cfg).expect("import");
     let mut records = Vec::new();
     let mut ifnames = HashMap::new();
@@ -527,6 +522,42 @@ fn nat_lookup_finds_the_inside_host_of_every_translation() {
     assert!(hits
         .iter()
         .all(|(_, i)| i.0.to_string() == "192.168.50.20" && i.1 == 22));
+    // flow-nat-lookup --at takes every form of the suite's date parser.
+    for at in [
+        "2024-02-22T12:06:30Z",
+        "2024-02-22 12:06:30 UTC",
+        "Thu, 22 Feb 2024 06:06:30 -0600",
+        "@1708603590",
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_flow-nat-lookup"))
+            .args(["203.0.113.10:2222", "--at", at])
+            .arg(&dir)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{at}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(out.lines().count(), 2, "{at}: {out}");
+        assert!(
+            out.lines().all(|l| l.starts_with("192.168.50.20:22\t")),
+            "{out}"
+        );
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_flow-nat-lookup"))
+        .args(["203.0.113.10:2222", "--at", "teatime"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--at: cannot read the date \"teatime\" at column 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -540,7 +571,7 @@ fn auto_detection_picks_each_samples_format() {
         ("anetcon.nat.log", Format::Anetcon),
         ("anetcon.other.log", Format::Anetcon),
     ] {
-        let data = std::fs::read(golden().join(name)).unwrap();
+        let data = std::fs::read(connlog(name)).unwrap();
         assert_eq!(import::detect_format(&data), Some(f), "{name}");
     }
 }
@@ -556,7 +587,7 @@ fn cli_wrong_format_exits_2_and_writes_nothing() {
     let o = std::process::Command::new(bin())
         .args(["--format", "conntrack", "-o"])
         .arg(&out)
-        .arg(golden().join("iptables-rfc3339.log"))
+        .arg(connlog("iptables-rfc3339.log"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -584,7 +615,7 @@ fn cli_ft_stream_to_stdout_and_errors_file() {
         .arg(&errors)
         .arg("--ipv6-out")
         .arg(&v6)
-        .arg(golden().join("iptables-new-outbound.log"))
+        .arg(connlog("iptables-new-outbound.log"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

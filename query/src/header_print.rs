@@ -172,11 +172,10 @@ fn agg_method_name(method: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::FixedOffset;
     use formats::ft::FLAG_COMPRESS;
 
     fn utc() -> Zone {
-        Zone::Fixed(FixedOffset::east_opt(0).unwrap())
+        Zone::UTC
     }
 
     fn render(h: &FtHeader, c: char) -> String {

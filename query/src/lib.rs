@@ -65,7 +65,7 @@ pub enum Error {
     #[error("-z {0}: compression level must be between 0 and 9")]
     BadZlibLevel(u32),
     /// A time option could not be read.
-    #[error("{option} {given}: {reason}")]
+    #[error("{option}: {reason}")]
     BadTime {
         /// The option (`-t`).
         option: &'static str,
@@ -132,7 +132,7 @@ mod tests {
                     given: "soon".into(),
                     reason: "cannot parse".into(),
                 },
-                "-t soon: cannot parse",
+                "-t: cannot parse",
             ),
             (Error::BadVariable("X".into()), "-v X: expected NAME=value"),
         ];

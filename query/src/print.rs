@@ -101,6 +101,7 @@ pub fn run(
     cfg: &PrintConfig,
     src: &mut dyn RecordSource,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     check_format(cfg.format)?;
     let format = cfg.format.unwrap_or_else(|| default_format(src.header()));
@@ -159,20 +160,13 @@ pub fn run(
             }
         }
         out.write_all(&buf)?;
-        if bogus > 0 {
-            warn_bogus(bogus);
-            bogus = 0;
+        for _ in 0..bogus {
+            // flow-tools' unprefixed warning, once per skipped record
+            err.write_all(b"Ignoring bogus flow dPkts=0\n")?;
         }
+        bogus = 0;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// flow-tools' unprefixed warning, once per skipped record.
-fn warn_bogus(n: u64) {
-    let mut err = std::io::stderr().lock();
-    for _ in 0..n {
-        let _ = err.write_all(b"Ignoring bogus flow dPkts=0\n");
-    }
 }
 
 /// The layouts that v5 records can fill.
@@ -644,7 +638,6 @@ fn symbols(dir: Option<&Path>, warnings: &flowio::Warnings) -> Symbols {
 mod tests {
     use super::*;
     use crate::timefmt::Zone;
-    use chrono::FixedOffset;
     use filterlang::SymbolTable;
 
     /// The first flow of small.ft.
@@ -680,7 +673,7 @@ mod tests {
             layout: Layout::for_v5(format).unwrap(),
             wide,
             symbols,
-            clock: Clock::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap())),
+            clock: Clock::new(Zone::UTC),
         }
     }
 

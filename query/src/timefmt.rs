@@ -10,32 +10,11 @@
 //! searches. The cache is exact: an entry is only kept when the offset is
 //! the same at both ends of its hour.
 
-use chrono::{DateTime, Datelike, FixedOffset, Local, Offset, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Offset, TimeZone, Timelike, Utc};
 
-/// Which zone a [`Clock`] renders in.
-#[derive(Clone, Copy, Debug)]
-pub enum Zone {
-    /// The process's local zone (`TZ`), as flow-tools uses.
-    Local,
-    /// A fixed offset from UTC (tests, or an explicit zone).
-    Fixed(FixedOffset),
-}
-
-impl Zone {
-    /// Offset from UTC in seconds at the instant `secs` (unix seconds).
-    pub fn offset_at(self, secs: i64) -> i32 {
-        match self {
-            Zone::Fixed(off) => off.local_minus_utc(),
-            Zone::Local => match DateTime::<Utc>::from_timestamp(secs, 0) {
-                Some(utc) => Local
-                    .offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc(),
-                None => 0,
-            },
-        }
-    }
-}
+/// Which zone a [`Clock`] renders in: the suite's one zone type, the
+/// process's local zone (`TZ`, as flow-tools) or a fixed offset.
+pub use formats::time::Zone;
 
 /// Hour buckets each [`Clock`] cache keeps (direct-mapped by hour).
 const SLOTS: usize = 64;
@@ -148,7 +127,7 @@ mod tests {
     use super::*;
 
     fn fixed(secs: i32) -> Zone {
-        Zone::Fixed(FixedOffset::east_opt(secs).unwrap())
+        Zone::Fixed(secs)
     }
 
     fn mmdd(zone: Zone, ms: i64) -> String {

@@ -4,8 +4,7 @@
 use std::process::Command;
 
 fn inputs() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/golden/flowtools/inputs")
+    crate::util::golden("inputs")
 }
 
 fn dump(args: &[&str]) -> String {

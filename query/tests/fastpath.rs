@@ -160,8 +160,7 @@ fn fast_path_filters_and_windows_match_the_pipe() {
 }
 
 fn run_sh(cmd: &str) -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/golden/flowtools/inputs");
+    let dir = crate::util::golden("inputs");
     let bins = std::path::Path::new(env!("CARGO_BIN_EXE_flow-cat"))
         .parent()
         .unwrap()
@@ -276,4 +275,61 @@ fn a_bad_memory_size_is_refused() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("memory"), "{err}");
+}
+
+#[test]
+fn time_arguments_take_the_getdate_forms_and_refuse_overflows() {
+    let lines = |c: &str| {
+        run_sh(c)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+            - 1
+    };
+    // One instant, many spellings (TZ=UTC in run_sh).
+    let rfc = lines("flow-print -f 3 --since 2005-07-06T16:50:00Z main");
+    assert!(rfc > 0 && rfc < 5106, "{rfc}");
+    for form in [
+        "July 6, 2005 16:50:00",
+        "Wed Jul  6 11:50:00 2005 -0500",
+        "07/06/05 16:50",
+        "6-Jul-2005 4:50pm",
+        "2005-07-06 10:50:00 MDT",
+        "@1120668600",
+    ] {
+        let n = lines(&format!("flow-print -f 3 --since '{form}' main"));
+        assert_eq!(n, rfc, "--since {form:?}");
+    }
+    // flow-cat -t takes the same forms (the spelling). The two
+    // files start at 2026-11-22 02:19:24 and 02:19:27 UTC.
+    assert_eq!(
+        lines("flow-cat -t 'November 22, 2026 02:19:29' main | flow-print -f 3"),
+        5106
+    );
+    let first = lines("flow-cat -t 'Sat, 21 Nov 2026 20:19:25 -0600' main | flow-print -f 3");
+    assert!(first > 0 && first < 5106, "{first}");
+    assert_eq!(
+        lines("flow-cat -t '2026-11-22 02:19:25 UTC' main | flow-print -f 3"),
+        first
+    );
+    // Out-of-range windows fail with a message instead of wrapping.
+    let dir = crate::util::golden("inputs");
+    for args in [
+        ["flow-print", "--since", "@9223372036854776"],
+        ["flow-print", "--until", "@9223372036854776"],
+        ["flow-print", "--since", "@-9223372036854776"],
+        ["flow-cat", "-t", "@9223372036854776"],
+    ] {
+        let out = Command::new(bin(args[0]))
+            .args(&args[1..])
+            .arg("main")
+            .current_dir(&dir)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(out.stdout.is_empty(), "{args:?} printed flows");
+        assert!(err.contains("is out of range"), "{args:?}: {err}");
+    }
 }

@@ -5,26 +5,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/flowtools");
-    if dir.join("cases.tsv").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("golden corpus not found at {}; skipping", dir.display());
-        None
-    }
+use crate::util::{golden, sym_dir};
+
+/// The golden corpus directory (`testdata/golden/flowtools`).
+fn corpus() -> PathBuf {
+    golden("")
 }
 
 /// Runs `flow-print args < input` (input relative to the corpus inputs/)
 /// in `tz`; returns stdout and the exit status.
 fn run(dir: &Path, tz: &str, args: &[&str], input: &str) -> (Vec<u8>, i32) {
-    let stdin = std::fs::File::open(dir.join("inputs").join(input)).expect("input file");
+    let stdin = std::fs::File::open(golden(&format!("inputs/{input}"))).expect("input file");
     let out = Command::new(env!("CARGO_BIN_EXE_flow-print"))
         .args(args)
         .current_dir(dir.join("inputs"))
         .env("TZ", tz)
         .env("LC_ALL", "C")
-        .env("FLOWTOOLS_SYMDIR", dir.join("../../flowtools-sym"))
+        .env("FLOWTOOLS_SYMDIR", sym_dir())
         .stdin(Stdio::from(stdin))
         .output()
         .expect("run flow-print");
@@ -34,11 +31,10 @@ fn run(dir: &Path, tz: &str, args: &[&str], input: &str) -> (Vec<u8>, i32) {
 /// Compares with expected/<id>.out and .rc, showing the first differing
 /// line on failure.
 fn check(id: &str, tz: &str, args: &[&str], input: &str) {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let (got, rc) = run(&dir, tz, args, input);
-    let exp = dir.join("expected");
-    let want = std::fs::read(exp.join(format!("{id}.out"))).expect("expected .out");
-    let want_rc: i32 = std::fs::read_to_string(exp.join(format!("{id}.rc")))
+    let want = std::fs::read(golden(&format!("expected/{id}.out"))).expect("expected .out");
+    let want_rc: i32 = std::fs::read_to_string(golden(&format!("expected/{id}.rc")))
         .expect("expected .rc")
         .trim()
         .parse()
@@ -134,7 +130,7 @@ fn errors_and_exit_codes() {
 /// same output as the stream on stdin.
 #[test]
 fn file_arguments_print_like_stdin() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let inputs = dir.join("inputs");
     let (piped, rc) = run(&dir, "UTC", &["-f", "5"], "small.ft");
     assert_eq!(rc, 0);
@@ -167,7 +163,7 @@ fn truncated_inputs_print_complete_records() {
 
 #[test]
 fn missing_field_after_header_exits_255() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let (out, rc) = run(&dir, "UTC", &["-p", "-f", "7"], "small.ft");
     assert_eq!(rc, 255);
     let text = String::from_utf8(out).unwrap();
@@ -179,9 +175,9 @@ fn missing_field_after_header_exits_255() {
 /// with file arguments one named block per file (exit 1 if one failed).
 #[test]
 fn flow_header_matches_the_p_block() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let inputs = dir.join("inputs");
-    let want = std::fs::read_to_string(dir.join("expected/print_p_f5.out")).unwrap();
+    let want = std::fs::read_to_string(golden("expected/print_p_f5.out")).unwrap();
     let block: String = want.split_inclusive('\n').take(16).collect();
     let stdin = std::fs::File::open(inputs.join("small.ft")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_flow-header"))

@@ -9,20 +9,14 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use formats::ft::{FtHeader, FtReader};
 use formats::Record;
 use query::stat::{self, Sort, StatConfig};
 
-fn golden() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/flowtools")
-}
-
-fn sym_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/flowtools-sym")
-}
+use crate::util::{golden, sym_dir};
 
 /// Splits a command line into words (plain words and '...' quotes only,
 /// which is all cases.tsv uses for flow-stat).
@@ -62,7 +56,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let text = fs::read_to_string(golden().join("cases.tsv")).expect("cases.tsv");
+    let text = fs::read_to_string(golden("cases.tsv")).expect("cases.tsv");
     text.lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| {
@@ -78,7 +72,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn expected(id: &str) -> (Vec<u8>, i32) {
-    let e = golden().join("expected");
+    let e = golden("expected");
     let out = fs::read(e.join(format!("{id}.out"))).expect("expected out");
     let rc = fs::read_to_string(e.join(format!("{id}.rc")))
         .expect("expected rc")
@@ -106,7 +100,7 @@ fn diff(id: &str, want: &[u8], got: &[u8]) -> String {
 #[test]
 fn small_cases_match_the_goldens() {
     let bin = env!("CARGO_BIN_EXE_flow-stat");
-    let inputs = golden().join("inputs");
+    let inputs = golden("inputs");
     let mut ran = 0;
     let mut failures = Vec::new();
     // Documented differences (e.g. file arguments) are not compared.
@@ -157,7 +151,7 @@ fn small_cases_match_the_goldens() {
 /// The main capture: both files' records in order (what `flow-cat main`
 /// streams).
 fn main_records() -> Vec<Record> {
-    let dir = golden().join("inputs/main/2026/2026-11/2026-11-21");
+    let dir = golden("inputs/main/2026/2026-11/2026-11-21");
     let mut all = Vec::new();
     for name in [
         "ft-v05.2026-11-21.211924-0500",
@@ -345,7 +339,7 @@ fn format_errors_and_usage() {
             .output()
             .expect("run")
     };
-    let small = golden().join("inputs/small.ft");
+    let small = golden("inputs/small.ft");
     let o = run(&["-f", "-1"], &small);
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());

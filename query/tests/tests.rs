@@ -6,3 +6,4 @@ mod dump;
 mod fastpath;
 mod print;
 mod stat;
+mod util;

@@ -24,8 +24,12 @@ use std::io::{self, IsTerminal, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+use formats::archive::{
+    nest_dir, ArchiveError, FileKind, FileName, Op, Schedule, Slot, TmpFile, DEFAULT_PERIOD,
+};
 use formats::ft::{ByteOrder, FtError, FtHeader, FtWriter, FLAG_STREAMING};
 use formats::native::{NativeHeader, NativeWriter, WriterOptions};
+use formats::time::Zone;
 use formats::Record;
 use rayon::prelude::*;
 
@@ -47,8 +51,6 @@ pub const DEFAULT_RATE: f64 = 1_000.0;
 pub const DEFAULT_START_SECS: u32 = 1_767_225_600;
 /// Default number of exporters (127.0.0.2 ..).
 pub const DEFAULT_EXPORTERS: u32 = 4;
-/// Length of one rotation slot in seconds (`--split-5min`).
-pub const SLOT_SECS: u32 = 300;
 
 // --------------------------------------------------------------------- PRNG
 
@@ -1184,21 +1186,15 @@ pub struct Config {
     pub output: Output,
 }
 
-/// Final name of the collector-style file for the slot starting at `slot`
-/// (unix seconds, UTC): `DIR/YYYY/YYYY-MM/YYYY-MM-DD/<prefix>.YYYY-MM-DD.HHMMSS+0000`.
-pub fn slot_path(dir: &Path, slot: u32, prefix: &str) -> PathBuf {
-    let t = chrono::DateTime::from_timestamp(slot as i64, 0).unwrap_or_default();
-    dir.join(t.format("%Y").to_string())
-        .join(t.format("%Y-%m").to_string())
-        .join(t.format("%Y-%m-%d").to_string())
-        .join(format!("{prefix}.{}+0000", t.format("%Y-%m-%d.%H%M%S")))
-}
+/// How `--split-5min` cuts and names files: the collector's 5-minute
+/// slots, named and dated in UTC.
+pub const SPLIT: Schedule = Schedule {
+    period: DEFAULT_PERIOD,
+    zone: Zone::UTC,
+};
 
-/// Start of the 5-minute slot holding `secs`.
-#[inline]
-pub fn slot_of(secs: u32) -> u32 {
-    secs - secs % SLOT_SECS
-}
+/// Nesting of `--split-5min` files: `YYYY/YYYY-MM/YYYY-MM-DD`.
+pub const SPLIT_NESTING: i8 = 3;
 
 /// Records handed to writers per batch.
 const BATCH: usize = 32_760; // a multiple of 30
@@ -1287,7 +1283,8 @@ pub fn run(cfg: &Config) -> Result<u64, Error> {
             f.sync_all().map_err(|e| io_at(path, e))?;
         }
         Output::Native { path } => {
-            let mut sink = NativeSink::create(path.clone(), path.clone(), g.exporter_addrs(), 0)?;
+            let f = File::create(path).map_err(|e| io_at(path, e))?;
+            let mut sink = NativeSink::new(f, g.exporter_addrs(), 0)?;
             let mut buf = Vec::with_capacity(BATCH);
             loop {
                 buf.clear();
@@ -1296,10 +1293,11 @@ pub fn run(cfg: &Config) -> Result<u64, Error> {
                 }
                 sink.write(&buf)?;
             }
-            sink.finish()?;
+            let w = sink.finish()?;
+            w.get_ref().sync_data().map_err(|e| io_at(path, e))?;
         }
         Output::Split { dir } => {
-            let mut cur: Option<(u32, NativeSink)> = None;
+            let mut cur: Option<(Slot, SlotFile)> = None;
             let mut buf = Vec::with_capacity(BATCH);
             let mut files = 0u64;
             loop {
@@ -1309,37 +1307,30 @@ pub fn run(cfg: &Config) -> Result<u64, Error> {
                 }
                 let mut rest = &buf[..];
                 while let Some(first) = rest.first() {
-                    let slot = slot_of(first.unix_secs);
+                    let t = i64::from(first.unix_secs);
+                    let slot = match &cur {
+                        Some((s, _)) if s.contains(t) => *s,
+                        _ => SPLIT.slot(t),
+                    };
                     let n = rest
                         .iter()
-                        .position(|r| slot_of(r.unix_secs) != slot)
+                        .position(|r| !slot.contains(i64::from(r.unix_secs)))
                         .unwrap_or(rest.len());
                     if cur.as_ref().map(|c| c.0) != Some(slot) {
-                        if let Some((_, s)) = cur.take() {
-                            s.finish()?;
+                        if let Some((_, f)) = cur.take() {
+                            f.commit()?;
                         }
-                        let path = slot_path(dir, slot, "nf-v05");
-                        let parent = path.parent().unwrap_or(dir);
-                        std::fs::create_dir_all(parent).map_err(|e| io_at(parent, e))?;
-                        let name = path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let tmp = parent.join(format!("tmp-{name}"));
-                        cur = Some((
-                            slot,
-                            NativeSink::create(tmp, path, g.exporter_addrs(), slot)?,
-                        ));
+                        cur = Some((slot, SlotFile::create(dir, slot, g.exporter_addrs())?));
                         files += 1;
                     }
-                    if let Some((_, s)) = cur.as_mut() {
-                        s.write(&rest[..n])?;
+                    if let Some((_, f)) = cur.as_mut() {
+                        f.sink.write(&rest[..n])?;
                     }
                     rest = &rest[n..];
                 }
             }
-            if let Some((_, s)) = cur.take() {
-                s.finish()?;
+            if let Some((_, f)) = cur.take() {
+                f.commit()?;
             }
             return Ok(files);
         }
@@ -1347,23 +1338,15 @@ pub fn run(cfg: &Config) -> Result<u64, Error> {
     Ok(u64::from(!matches!(cfg.output, Output::Stream)))
 }
 
-/// A native file being written under `tmp`, renamed to `path` at finish.
+/// A native flow file being written, with the time span of its records.
 struct NativeSink {
-    tmp: PathBuf,
-    path: PathBuf,
     writer: NativeWriter<io::BufWriter<File>>,
     first: u32,
     last: u32,
 }
 
 impl NativeSink {
-    fn create(
-        tmp: PathBuf,
-        path: PathBuf,
-        exporters: Vec<u32>,
-        cap_start: u32,
-    ) -> Result<Self, Error> {
-        let f = File::create(&tmp).map_err(|e| io_at(&tmp, e))?;
+    fn new(f: File, exporters: Vec<u32>, cap_start: u32) -> Result<Self, Error> {
         let header = NativeHeader {
             export_version: 5,
             exporters,
@@ -1375,8 +1358,6 @@ impl NativeSink {
         let w = io::BufWriter::with_capacity(1 << 20, f);
         let writer = NativeWriter::new(w, &header, WriterOptions::default()).map_err(native_err)?;
         Ok(NativeSink {
-            tmp,
-            path,
             writer,
             first: u32::MAX,
             last: 0,
@@ -1391,8 +1372,9 @@ impl NativeSink {
         self.writer.write_all(rs).map_err(native_err)
     }
 
-    /// Writes the trailer with the final counters, fsyncs, renames.
-    fn finish(mut self) -> Result<(), Error> {
+    /// Writes the trailer with the final counters and flushes; the caller
+    /// makes the file durable.
+    fn finish(mut self) -> Result<io::BufWriter<File>, Error> {
         let flows = self.writer.records_written();
         let h = self.writer.header_mut();
         if h.cap_start == 0 && self.first != u32::MAX {
@@ -1400,10 +1382,43 @@ impl NativeSink {
         }
         h.cap_end = self.last;
         h.flows = flows;
-        self.writer.finish_durable().map_err(native_err)?;
-        if self.tmp != self.path {
-            std::fs::rename(&self.tmp, &self.path).map_err(|e| io_at(&self.path, e))?;
+        self.writer.finish().map_err(native_err)
+    }
+}
+
+/// The file of one `--split-5min` slot: written as `tmp-nf-v05.…` in the
+/// collector's directory layout ([`formats::archive`]), renamed at commit.
+struct SlotFile {
+    sink: NativeSink,
+    file: TmpFile,
+}
+
+impl SlotFile {
+    /// Creates the slot's directories and its `tmp-` file. A finished file
+    /// of the same name (an earlier run) is replaced at commit.
+    fn create(dir: &Path, slot: Slot, exporters: Vec<u32>) -> Result<Self, Error> {
+        let dir = dir.join(nest_dir(SPLIT_NESTING, slot.start, SPLIT.zone));
+        std::fs::create_dir_all(&dir).map_err(|e| ArchiveError::io(&dir, Op::CreateDir, e))?;
+        let name = FileName::new(FileKind::Native, 5, slot.start, SPLIT.zone);
+        let file = TmpFile::for_name(&dir, name)?;
+        let cap_start = u32::try_from(slot.start).unwrap_or(0);
+        let sink = file
+            .writer()
+            .map_err(Error::from)
+            .and_then(|f| NativeSink::new(f, exporters, cap_start));
+        match sink {
+            Ok(sink) => Ok(SlotFile { sink, file }),
+            Err(e) => {
+                let _ = file.abort();
+                Err(e)
+            }
         }
+    }
+
+    /// Finishes the file, then fsync, rename, fsync of the directory.
+    fn commit(self) -> Result<(), Error> {
+        drop(self.sink.finish()?);
+        self.file.commit()?;
         Ok(())
     }
 }
@@ -1617,12 +1632,24 @@ mod tests {
     }
 
     #[test]
-    fn slot_paths_look_like_the_collectors() {
-        let p = slot_path(Path::new("/d"), slot_of(1_767_225_600 + 301), "nf-v05");
+    fn split_files_are_named_and_nested_like_the_collectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let slot = SPLIT.slot(1_767_225_600 + 301);
+        let f = SlotFile::create(dir.path(), slot, vec![0x7f00_0002]).unwrap();
+        let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
         assert_eq!(
-            p,
-            Path::new("/d/2026/2026-01/2026-01-01/nf-v05.2026-01-01.000500+0000")
+            rel(f.file.path()),
+            Path::new("2026/2026-01/2026-01-01/tmp-nf-v05.2026-01-01.000500+0000")
         );
+        let dest = f.file.dest().to_path_buf();
+        assert_eq!(
+            rel(&dest),
+            Path::new("2026/2026-01/2026-01-01/nf-v05.2026-01-01.000500+0000")
+        );
+        assert!(!dest.exists());
+        f.commit().unwrap();
+        let nf = formats::native::NativeFile::open(std::fs::read(&dest).unwrap()).unwrap();
+        assert_eq!(nf.header().cap_start, 1_767_225_900);
     }
 
     #[test]

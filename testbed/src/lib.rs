@@ -26,6 +26,9 @@ use formats::native::NativeError;
 /// as values; its text is the message the tool prints.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A file of the flow directory (`--split-5min`) could not be written.
+    #[error("{0}")]
+    Archive(#[from] formats::archive::ArchiveError),
     // flow-gen's options and model.
     /// A `--src-pool`/`--dst-pool` prefix has a bad address.
     #[error("bad address '{addr}' in prefix '{prefix}'")]

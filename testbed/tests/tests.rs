@@ -11,10 +11,10 @@ use formats::ft::{ByteOrder, FtHeader, FtReader, FtWriter, FLAG_STREAMING};
 use formats::v5;
 use formats::Record;
 
+mod util;
+
 fn golden(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/golden/flowtools/inputs")
-        .join(rel)
+    util::fixture(&format!("golden/flowtools/inputs/{rel}"))
 }
 
 fn read_ft(path: &Path) -> Vec<Record> {

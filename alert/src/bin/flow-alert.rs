@@ -115,7 +115,7 @@ fn config(args: Args) -> Result<Config, alert::Error> {
             flowio::timeparse::parse_time(t, real_now).map_err(|reason| alert::Error::BadTime {
                 option: "--now",
                 given: t.clone(),
-                reason,
+                reason: reason.to_string(),
             })?
         }
         None => real_now,

@@ -26,14 +26,16 @@ struct Args {
     exporter_map: Vec<String>,
     /// Zone of zone-less stamps: UTC, local (honours TZ) or an offset like +02:00.
     #[arg(long, default_value = "UTC")]
-    tz: import::syslog::Tz,
+    tz: formats::time::Zone,
     /// Year-less stamps: the last line falls in this year (default: from the file's mtime).
     #[arg(long, conflicts_with = "anchor")]
     year: Option<i32>,
-    /// Year-less stamps: resolve against this RFC 3339 time instead of the file's mtime.
+    /// Year-less stamps: resolve against this time instead of the file's mtime (RFC 3339,
+    /// "2025-01-01 00:20:00", "@SECONDS", "2 days ago"...; zone-less times are in --tz).
     #[arg(long, value_name = "TIME")]
     anchor: Option<String>,
-    /// Boot time (RFC 3339) for uptime-only stamps (plain dmesg, journalctl -o short-monotonic).
+    /// Boot time for uptime-only stamps (plain dmesg, journalctl -o short-monotonic); any
+    /// --anchor form, a fraction of a second kept.
     #[arg(long, value_name = "TIME")]
     boot_time: Option<String>,
     /// Records per connection: both (orig + reply direction), orig or reply.
@@ -59,12 +61,23 @@ struct Args {
     inputs: Vec<PathBuf>,
 }
 
-fn time_arg(what: &str, s: &str) -> Result<i64, Error> {
-    match import::syslog::parse_time(s) {
-        Some(t) => Ok(t),
-        None => Err(Error::Usage(format!(
-            "--{what} {s:?}: expected RFC 3339 with an offset, e.g. 2025-01-01T00:20:00Z"
-        ))),
+/// A time argument (µs since the epoch), read by the suite's one date
+/// parser; zone-less forms are in `--tz`.
+fn time_arg(what: &'static str, s: &str, zone: formats::time::Zone) -> Result<i64, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    filterlang::date::parse_date_micros(s, now, zone).map_err(|source| Error::Date {
+        option: what,
+        source: Box::new(source),
+    })
+}
+
+fn map_err(item: &str) -> Error {
+    Error::Invalid {
+        option: "--exporter-map",
+        given: item.to_string(),
+        expected: "host=IP with an IPv4 address",
     }
 }
 
@@ -83,14 +96,8 @@ fn config(a: Args) -> Result<Config, Error> {
         .flat_map(|m| m.split(','))
         .filter(|s| !s.is_empty())
     {
-        let (h, ip) = item
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--exporter-map {item:?}: expected host=IP")))?;
-        let ip = ip.parse().map_err(|_| {
-            Error::Usage(format!(
-                "--exporter-map {item:?}: {ip:?} is not an IPv4 address"
-            ))
-        })?;
+        let (h, ip) = item.split_once('=').ok_or_else(|| map_err(item))?;
+        let ip = ip.parse().map_err(|_| map_err(item))?;
         c.exporter_map.push((h.to_string(), ip));
     }
     c.tz = a.tz;
@@ -98,10 +105,10 @@ fn config(a: Args) -> Result<Config, Error> {
         c.anchor = Anchor::Year(y);
     }
     if let Some(t) = &a.anchor {
-        c.anchor = Anchor::At(time_arg("anchor", t)?);
+        c.anchor = Anchor::At(time_arg("--anchor", t, a.tz)?);
     }
     if let Some(t) = &a.boot_time {
-        c.boot_time_us = Some(time_arg("boot-time", t)?);
+        c.boot_time_us = Some(time_arg("--boot-time", t, a.tz)?);
     }
     c.nat = a.nat;
     c.ipv6_out = a.ipv6_out;
@@ -109,10 +116,11 @@ fn config(a: Args) -> Result<Config, Error> {
     c.namespace_hash = a.namespace_hash;
     c.dedupe = !a.no_dedupe;
     if a.nesting > 3 {
-        return Err(Error::Usage(format!(
-            "--nesting {}: expected 0..=3",
-            a.nesting
-        )));
+        return Err(Error::Invalid {
+            option: "--nesting",
+            given: a.nesting.to_string(),
+            expected: "0..=3",
+        });
     }
     c.nesting = a.nesting;
     Ok(c)

@@ -14,7 +14,9 @@ use clap::Parser;
 struct Args {
     /// Public address, optionally with a port: 203.0.113.10:51234.
     public: String,
-    /// Time (RFC 3339 with offset, e.g. 2024-02-22T12:03:00Z).
+    /// Time: RFC 3339 (2024-02-22T12:03:00Z) or any date form of the suite
+    /// ("2024-02-22 12:03:00 UTC", "@1708603380", "10 minutes ago"); local
+    /// time (TZ) unless a zone is given.
     #[arg(long)]
     at: String,
     /// Also match connections within this many seconds of TIME.
@@ -35,13 +37,14 @@ fn main() -> ExitCode {
         eprintln!("flow-nat-lookup: {:?} is not IPv4[:port]", a.public);
         return ExitCode::from(2);
     };
-    let at = match import::syslog::parse_time(&a.at) {
-        Some(t) => t / 1000,
-        None => {
-            eprintln!(
-                "flow-nat-lookup: --at {:?}: expected RFC 3339 with an offset",
-                a.at
-            );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let zone = filterlang::date::Zone::Local;
+    let at = match filterlang::date::parse_date_micros(&a.at, now, zone) {
+        Ok(t) => t.div_euclid(1000),
+        Err(e) => {
+            eprintln!("flow-nat-lookup: --at: {e}");
             return ExitCode::from(2);
         }
     };

@@ -100,7 +100,7 @@ fn main() -> ExitCode {
                     flowio::timeparse::parse_time(t, now).map_err(|reason| query::Error::BadTime {
                         option,
                         given: t.to_string(),
-                        reason,
+                        reason: reason.to_string(),
                     })
                 })
                 .transpose()

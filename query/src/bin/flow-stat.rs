@@ -100,7 +100,8 @@ fn body() -> Result<ExitCode, query::Error> {
     cfg.warnings = cli::printed_warnings();
     let inputs = args.extra.iter().map(|a| a.to_string_lossy().into_owned());
     let opts = args.scan.options(inputs.collect());
-    stat::run(&cfg, &opts, &mut cli::stdout())
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    stat::run(&cfg, &opts, &mut cli::stdout(), &mut err)
 }
 
 fn usage(calls: u32) -> ExitCode {

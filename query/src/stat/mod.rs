@@ -630,22 +630,22 @@ fn write_prelude(
 
 /// Runs flow-stat: the report of `cfg` over what `scan` names, written to
 /// `out` (the report header and body; `Ignoring bogus flow` lines go to
-/// stderr, as flow-tools writes them). Named files and directories take
-/// the fast path ([`compute`]); without them the ft stream on stdin is read
-/// ([`run_stream`]).
+/// `err`, as flow-tools writes them to stderr). Named files and
+/// directories take the fast path ([`compute`]); without them the ft
+/// stream on stdin is read ([`run_stream`]).
 pub fn run(
     cfg: &StatConfig,
     scan: &flowio::select::ScanOptions,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
     if !scan.is_fast_path() {
         let mut src = flowio::select::open_source(scan)?;
-        return run_stream(cfg, src.as_mut(), out);
+        return run_stream(cfg, src.as_mut(), out, err);
     }
     let prepared = flowio::select::prepare(scan)?;
     let report = compute(cfg, &prepared, scan.threads)?;
-    let mut err = io::BufWriter::new(io::stderr().lock());
-    write_report_owned(cfg, &prepared.header, report, out, &mut err)?;
+    write_report_owned(cfg, &prepared.header, report, out, err)?;
     err.flush()?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -692,6 +692,7 @@ pub fn run_stream(
     cfg: &StatConfig,
     src: &mut dyn RecordSource,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
     let mut report = new_report(cfg)?;
     let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
@@ -711,9 +712,7 @@ pub fn run_stream(
             }
         }
     }
-    let stderr = io::stderr();
-    let mut err = io::BufWriter::new(stderr.lock());
-    write_report_owned(cfg, src.header(), report, out, &mut err)?;
+    write_report_owned(cfg, src.header(), report, out, err)?;
     err.flush()?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
