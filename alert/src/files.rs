@@ -81,16 +81,11 @@ pub fn list(dir: &Path) -> Result<Listing, Error> {
         follow_dir_links: true,
     };
     let listing = archive::list(dir, opts).map_err(|e| match e {
-        ArchiveError::NotADirectory { .. } => Error::Msg(format!(
-            "{}: not a directory (-d wants the collector's flow directory)",
-            dir.display()
-        )),
-        e => Error::Msg(format!(
-            "{}: cannot read the flow directory: {}",
-            dir.display(),
-            e.io_error()
-                .map_or_else(|| e.to_string(), archive::io_reason)
-        )),
+        ArchiveError::NotADirectory { .. } => Error::NotADirectory(dir.to_path_buf()),
+        source => Error::Listing {
+            path: dir.to_path_buf(),
+            source,
+        },
     })?;
     let files = listing
         .files

@@ -29,8 +29,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use filterlang::Filter;
+use flowio::input::io_reason;
 
-/// Errors of flow-alert (exit status 2).
+/// Errors of flow-alert (exit status 2). Each variant carries what went
+/// wrong as values; its text is the message printed after `flow-alert: `.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading the flow files or the filter failed.
@@ -42,9 +44,201 @@ pub enum Error {
     /// Input/output failure.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    /// Anything else, already worded for the user.
+    /// The filter configuration, a definition or the symbol tables are
+    /// unusable.
     #[error("{0}")]
-    Msg(String),
+    Filter(#[from] filterlang::FilterError),
+    /// A file or directory operation failed.
+    #[error("{}: cannot {action}: {}", path.display(), io_reason(source))]
+    File {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was being done ("read the state file").
+        action: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The flow directory could not be listed.
+    #[error("{}: cannot read the flow directory: {}", path.display(), archive_reason(source))]
+    Listing {
+        /// The flow directory.
+        path: PathBuf,
+        /// Why.
+        source: formats::archive::ArchiveError,
+    },
+    /// `-d` names something that is not a directory.
+    #[error("{}: not a directory (-d wants the collector's flow directory)", .0.display())]
+    NotADirectory(PathBuf),
+    /// No `--state` and nowhere to put the default state file.
+    #[error("neither XDG_STATE_HOME nor HOME is set; give --state FILE")]
+    NoStateHome,
+    /// No `-F` definition.
+    #[error("no filter definition given (-F DEF[,DEF...])")]
+    NoDefinitions,
+    /// `--mail-to` without an address.
+    #[error("--mail-to needs an address")]
+    NoMailAddress,
+    /// A `--mail-to`/`--mail-from` address that would break the headers.
+    #[error("\"{0}\" is not a mail address (expected user@host)")]
+    BadMailAddress(String),
+    /// A `-v` binding is not `NAME=value`.
+    #[error("-v {0}: expected NAME=value")]
+    BadVariable(String),
+    /// A time option could not be read.
+    #[error("{option}: {reason}")]
+    BadTime {
+        /// The option (`--since`).
+        option: &'static str,
+        /// What was given.
+        given: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A duration option could not be read.
+    #[error("{option} {given}: expected a duration like 90s, 30m, 1h, 7d")]
+    BadDuration {
+        /// The option (`--lock-wait`).
+        option: &'static str,
+        /// What was given.
+        given: String,
+    },
+    /// `--since` is not before `--until` (unix seconds).
+    #[error(
+        "--since must be before --until ({} is not before {})",
+        report::window_text(*since * 1000, *since * 1000),
+        report::window_text(*until * 1000, *until * 1000)
+    )]
+    EmptyRange {
+        /// `--since`.
+        since: i64,
+        /// `--until`.
+        until: i64,
+    },
+    /// The state file is about another flow directory.
+    #[error(
+        "{}: this state belongs to flow directory {owner}, not {dir}; give another --state",
+        path.display()
+    )]
+    ForeignState {
+        /// The state file.
+        path: PathBuf,
+        /// The flow directory the state records.
+        owner: String,
+        /// The flow directory of this run.
+        dir: String,
+    },
+    /// A line of the state file is malformed.
+    #[error(
+        "{file} line {line}: {problem}; repair the state file or remove it (a new state starts with the first-run window)"
+    )]
+    StateFile {
+        /// The state file, as named in messages.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        problem: state::Problem,
+    },
+    /// Another run holds the state's lock.
+    #[error(
+        "{}: another flow-alert run still holds the lock after {} s; giving up",
+        path.display(),
+        wait.as_secs()
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this run waited.
+        wait: Duration,
+    },
+    /// sendmail could not be started.
+    #[error("cannot run {}: {}", program.display(), io_reason(source))]
+    MailSpawn {
+        /// The sendmail program.
+        program: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// sendmail was started without a pipe to its input.
+    #[error("{}: no pipe to its input", program.display())]
+    MailNoPipe {
+        /// The sendmail program.
+        program: PathBuf,
+    },
+    /// sendmail ran past `--mail-timeout` and was killed.
+    #[error(
+        "{} did not finish within {} s; killed it",
+        program.display(),
+        timeout.as_secs()
+    )]
+    MailTimeout {
+        /// The sendmail program.
+        program: PathBuf,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// Waiting for sendmail failed.
+    #[error("{}: {source}", program.display())]
+    MailWait {
+        /// The sendmail program.
+        program: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// sendmail exited unsuccessfully.
+    #[error("{} failed with {}", program.display(), mail::status_text(*status))]
+    MailFailed {
+        /// The sendmail program.
+        program: PathBuf,
+        /// How it ended.
+        status: std::process::ExitStatus,
+    },
+    /// sendmail stopped reading before the end of the message.
+    #[error("{} did not read the whole message: {}", program.display(), io_reason(source))]
+    MailShortRead {
+        /// The sendmail program.
+        program: PathBuf,
+        /// The OS error of the write.
+        source: std::io::Error,
+    },
+    /// The thread writing the message to sendmail panicked.
+    #[error("{}: the writer thread failed", program.display())]
+    MailWriter {
+        /// The sendmail program.
+        program: PathBuf,
+    },
+    /// The report could not be mailed; the state stays where it was.
+    #[error(
+        "mail delivery failed: {0}; the state was not advanced, the next run reports this window again"
+    )]
+    MailDelivery(#[source] Box<Error>),
+    /// The report could not be written; the state stays where it was.
+    #[error(
+        "cannot write the report: {}; the state was not advanced, the next run reports this window again",
+        io_reason(.0)
+    )]
+    WriteReport(#[source] std::io::Error),
+    /// The new state could not be saved after the run.
+    #[error(
+        "{source}; {}",
+        if *delivered {
+            "the report was delivered but the next run will repeat it"
+        } else {
+            "nothing was reported"
+        }
+    )]
+    StateNotSaved {
+        /// Why saving failed.
+        source: Box<Error>,
+        /// Whether a report had been delivered (it will be repeated).
+        delivered: bool,
+    },
+}
+
+/// The OS reason of an archive error when it has one, else its text.
+fn archive_reason(e: &formats::archive::ArchiveError) -> String {
+    e.io_error()
+        .map_or_else(|| e.to_string(), formats::archive::io_reason)
 }
 
 impl flowio::cli::Failure for Error {
@@ -154,11 +348,7 @@ pub fn default_state_path(
         Some(p) if p.is_absolute() => p,
         _ => match std::env::var_os("HOME") {
             Some(h) if !h.is_empty() => PathBuf::from(h).join(".local").join("state"),
-            _ => {
-                return Err(Error::Msg(
-                    "neither XDG_STATE_HOME nor HOME is set; give --state FILE".into(),
-                ))
-            }
+            _ => return Err(Error::NoStateHome),
         },
     };
     Ok(state_path_in(&base, flow_dir, filter_file, definitions))
@@ -205,29 +395,23 @@ fn state_path_in(
 /// warnings go to stderr).
 pub fn load_filters(cfg: &Config) -> Result<Vec<Filter>, Error> {
     if cfg.definitions.is_empty() {
-        return Err(Error::Msg(
-            "no filter definition given (-F DEF[,DEF...])".into(),
-        ));
+        return Err(Error::NoDefinitions);
     }
-    let symbols =
-        filterlang::Symbols::load(cfg.symdir.as_deref()).map_err(|e| Error::Msg(e.to_string()))?;
-    let text = std::fs::read_to_string(&cfg.filter_file).map_err(|e| {
-        Error::Msg(format!(
-            "{}: cannot read filter configuration: {}",
-            cfg.filter_file.display(),
-            flowio::input::io_reason(&e)
-        ))
+    let symbols = filterlang::Symbols::load(cfg.symdir.as_deref())?;
+    let text = std::fs::read_to_string(&cfg.filter_file).map_err(|source| Error::File {
+        path: cfg.filter_file.clone(),
+        action: "read filter configuration",
+        source,
     })?;
     let name = cfg.filter_file.to_string_lossy();
-    let (fc, warnings) = filterlang::FilterConfig::parse(&text, &name, &cfg.vars, &symbols)
-        .map_err(|e| Error::Msg(e.to_string()))?;
+    let (fc, warnings) = filterlang::FilterConfig::parse(&text, &name, &cfg.vars, &symbols)?;
     for w in warnings {
         let skipped = flowio::Skipped::Nothing;
         cfg.warnings.push(flowio::Warning::new("", w, skipped));
     }
     cfg.definitions
         .iter()
-        .map(|d| fc.definition(d).map_err(|e| Error::Msg(e.to_string())))
+        .map(|d| fc.definition(d).map_err(Error::from))
         .collect()
 }
 
@@ -247,18 +431,16 @@ pub fn run(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let filters = load_filters(cfg)?;
     if let Some(m) = &cfg.mail {
         if m.to.is_empty() {
-            return Err(Error::Msg("--mail-to needs an address".into()));
+            return Err(Error::NoMailAddress);
         }
         for a in m.to.iter().chain(m.from.iter()) {
             mail::check_address(a)?;
         }
     }
-    let flow_dir = std::fs::canonicalize(&cfg.flow_dir).map_err(|e| {
-        Error::Msg(format!(
-            "{}: cannot read the flow directory: {}",
-            cfg.flow_dir.display(),
-            flowio::input::io_reason(&e)
-        ))
+    let flow_dir = std::fs::canonicalize(&cfg.flow_dir).map_err(|source| Error::File {
+        path: cfg.flow_dir.clone(),
+        action: "read the flow directory",
+        source,
     })?;
     let ranged = cfg.since.is_some() || cfg.until.is_some();
 
@@ -270,23 +452,21 @@ pub fn run(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode, Error> {
             None => default_state_path(&flow_dir, &cfg.filter_file, &cfg.definitions)?,
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Error::Msg(format!(
-                    "{}: cannot create the state directory: {}",
-                    parent.display(),
-                    flowio::input::io_reason(&e)
-                ))
+            std::fs::create_dir_all(parent).map_err(|source| Error::File {
+                path: parent.to_path_buf(),
+                action: "create the state directory",
+                source,
             })?;
         }
         let lock = state::lock(&path, cfg.lock_wait)?;
         let dir = flow_dir.to_string_lossy().into_owned();
         let (st, first_run) = match state::load(&path)? {
             Some(st) if st.dir != dir => {
-                return Err(Error::Msg(format!(
-                    "{}: this state belongs to flow directory {}, not {dir}; give another --state",
-                    path.display(),
-                    st.dir
-                )))
+                return Err(Error::ForeignState {
+                    path,
+                    owner: st.dir,
+                    dir,
+                })
             }
             Some(st) => (st, false),
             None => (
@@ -447,15 +627,9 @@ pub fn run(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode, Error> {
         }
         st.last_run = Some(cfg.now);
         st.prune(cfg.keep_secs);
-        state::save(&path, &st).map_err(|e| {
-            Error::Msg(format!(
-                "{e}; {}",
-                if quiet {
-                    "nothing was reported"
-                } else {
-                    "the report was delivered but the next run will repeat it"
-                }
-            ))
+        state::save(&path, &st).map_err(|e| Error::StateNotSaved {
+            source: Box::new(e),
+            delivered: !quiet,
         })?;
         drop(lock);
     }
@@ -502,11 +676,14 @@ fn select_since_last_run<'a>(
 
 /// Files that may hold flows starting in `[since, until)`.
 fn select_range<'a>(cfg: &Config, listing: &'a files::Listing) -> Result<Selection<'a>, Error> {
-    let parse = |s: &Option<String>, what: &str| -> Result<Option<i64>, Error> {
+    let parse = |s: &Option<String>, option: &'static str| -> Result<Option<i64>, Error> {
         s.as_deref()
             .map(|t| {
-                flowio::timeparse::parse_time(t, cfg.now)
-                    .map_err(|e| Error::Msg(format!("{what}: {e}")))
+                flowio::timeparse::parse_time(t, cfg.now).map_err(|reason| Error::BadTime {
+                    option,
+                    given: t.to_string(),
+                    reason: reason.to_string(),
+                })
             })
             .transpose()
     };
@@ -514,11 +691,7 @@ fn select_range<'a>(cfg: &Config, listing: &'a files::Listing) -> Result<Selecti
     let until = parse(&cfg.until, "--until")?;
     if let (Some(a), Some(b)) = (since, until) {
         if a >= b {
-            return Err(Error::Msg(format!(
-                "--since must be before --until ({} is not before {})",
-                report::window_text(a * 1000, a * 1000),
-                report::window_text(b * 1000, b * 1000)
-            )));
+            return Err(Error::EmptyRange { since: a, until: b });
         }
     }
     let files: Vec<&FlowFile> = listing
@@ -582,21 +755,12 @@ fn deliver(cfg: &Config, rep: &Report, out: &mut dyn Write) -> Result<(), Error>
                 cfg.format == Format::Json,
                 cfg.now,
             );
-            mail::send(m, &msg).map_err(|e| {
-                Error::Msg(format!(
-                    "mail delivery failed: {e}; the state was not advanced, the next run reports this window again"
-                ))
-            })
+            mail::send(m, &msg).map_err(|e| Error::MailDelivery(Box::new(e)))
         }
         None => out
             .write_all(body.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| {
-                Error::Msg(format!(
-                    "cannot write the report: {}; the state was not advanced, the next run reports this window again",
-                    flowio::input::io_reason(&e)
-                ))
-            }),
+            .map_err(Error::WriteReport),
     }
 }
 
@@ -618,6 +782,147 @@ pub fn split_definitions(args: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn enoent() -> std::io::Error {
+        std::io::Error::from_raw_os_error(libc::ENOENT)
+    }
+
+    #[test]
+    fn messages_keep_their_words() {
+        let again = "the state was not advanced, the next run reports this window again";
+        let cases: Vec<(Error, String)> = vec![
+            (
+                Error::File {
+                    path: "/etc/f.cfg".into(),
+                    action: "read filter configuration",
+                    source: enoent(),
+                },
+                "/etc/f.cfg: cannot read filter configuration: No such file or directory".into(),
+            ),
+            (
+                Error::NotADirectory("/f".into()),
+                "/f: not a directory (-d wants the collector's flow directory)".into(),
+            ),
+            (
+                Error::NoStateHome,
+                "neither XDG_STATE_HOME nor HOME is set; give --state FILE".into(),
+            ),
+            (
+                Error::NoDefinitions,
+                "no filter definition given (-F DEF[,DEF...])".into(),
+            ),
+            (Error::NoMailAddress, "--mail-to needs an address".into()),
+            (
+                Error::BadMailAddress("nobody".into()),
+                "\"nobody\" is not a mail address (expected user@host)".into(),
+            ),
+            (Error::BadVariable("X".into()), "-v X: expected NAME=value".into()),
+            (
+                Error::BadTime {
+                    option: "--since",
+                    given: "soon".into(),
+                    reason: "cannot parse".into(),
+                },
+                "--since: cannot parse".into(),
+            ),
+            (
+                Error::BadDuration {
+                    option: "--lock-wait",
+                    given: "ages".into(),
+                },
+                "--lock-wait ages: expected a duration like 90s, 30m, 1h, 7d".into(),
+            ),
+            (
+                Error::EmptyRange {
+                    since: 7200,
+                    until: 3600,
+                },
+                format!(
+                    "--since must be before --until ({} is not before {})",
+                    report::window_text(7_200_000, 7_200_000),
+                    report::window_text(3_600_000, 3_600_000)
+                ),
+            ),
+            (
+                Error::ForeignState {
+                    path: "/s/x.state".into(),
+                    owner: "/a".into(),
+                    dir: "/b".into(),
+                },
+                "/s/x.state: this state belongs to flow directory /a, not /b; give another --state"
+                    .into(),
+            ),
+            (
+                Error::Locked {
+                    path: "/s/x.state.lock".into(),
+                    wait: Duration::from_secs(60),
+                },
+                "/s/x.state.lock: another flow-alert run still holds the lock after 60 s; giving up"
+                    .into(),
+            ),
+            (
+                Error::MailDelivery(Box::new(Error::MailNoPipe {
+                    program: "/usr/sbin/sendmail".into(),
+                })),
+                format!("mail delivery failed: /usr/sbin/sendmail: no pipe to its input; {again}"),
+            ),
+            (
+                Error::MailDelivery(Box::new(Error::MailTimeout {
+                    program: "/usr/sbin/sendmail".into(),
+                    timeout: Duration::from_secs(60),
+                })),
+                format!(
+                    "mail delivery failed: /usr/sbin/sendmail did not finish within 60 s; killed it; {again}"
+                ),
+            ),
+            (
+                Error::MailShortRead {
+                    program: "sm".into(),
+                    source: std::io::Error::from_raw_os_error(libc::EPIPE),
+                },
+                "sm did not read the whole message: Broken pipe".into(),
+            ),
+            (
+                Error::MailWriter {
+                    program: "sm".into(),
+                },
+                "sm: the writer thread failed".into(),
+            ),
+            (
+                Error::WriteReport(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+                format!("cannot write the report: No space left on device; {again}"),
+            ),
+            (
+                Error::StateNotSaved {
+                    source: Box::new(Error::File {
+                        path: "/s/x.state".into(),
+                        action: "replace the state file",
+                        source: enoent(),
+                    }),
+                    delivered: true,
+                },
+                "/s/x.state: cannot replace the state file: No such file or directory; \
+                 the report was delivered but the next run will repeat it"
+                    .into(),
+            ),
+            (
+                Error::StateNotSaved {
+                    source: Box::new(Error::File {
+                        path: "/s/x.state".into(),
+                        action: "write the state file",
+                        source: enoent(),
+                    }),
+                    delivered: false,
+                },
+                "/s/x.state: cannot write the state file: No such file or directory; \
+                 nothing was reported"
+                    .into(),
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want, "{e:?}");
+        }
+    }
 
     #[test]
     fn definitions_split_and_dedupe() {

@@ -35,9 +35,7 @@ pub fn check_address(a: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Msg(format!(
-            "\"{a}\" is not a mail address (expected user@host)"
-        )))
+        Err(Error::BadMailAddress(a.to_string()))
     }
 }
 
@@ -80,7 +78,7 @@ pub fn message(cfg: &MailConfig, subject: &str, body: &str, json: bool, now: i64
 /// Pipes `msg` to `sendmail -t -oi`; fails unless it exits with status 0
 /// within the timeout.
 pub fn send(cfg: &MailConfig, msg: &str) -> Result<(), Error> {
-    let prog = cfg.sendmail.display().to_string();
+    let program = || cfg.sendmail.clone();
     let mut child = Command::new(&cfg.sendmail)
         .arg("-t")
         .arg("-oi")
@@ -88,16 +86,14 @@ pub fn send(cfg: &MailConfig, msg: &str) -> Result<(), Error> {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| {
-            Error::Msg(format!(
-                "cannot run {prog}: {}",
-                flowio::input::io_reason(&e)
-            ))
+        .map_err(|source| Error::MailSpawn {
+            program: program(),
+            source,
         })?;
     let Some(mut stdin) = child.stdin.take() else {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(Error::Msg(format!("{prog}: no pipe to its input")));
+        return Err(Error::MailNoPipe { program: program() });
     };
     let bytes = msg.as_bytes().to_vec();
     // A separate writer, so a sendmail that stops reading cannot block us
@@ -110,36 +106,50 @@ pub fn send(cfg: &MailConfig, msg: &str) -> Result<(), Error> {
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(Error::Msg(format!(
-                    "{prog} did not finish within {} s; killed it",
-                    cfg.timeout.as_secs()
-                )));
+                return Err(Error::MailTimeout {
+                    program: program(),
+                    timeout: cfg.timeout,
+                });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(Error::Msg(format!("{prog}: {e}"))),
+            Err(source) => {
+                return Err(Error::MailWait {
+                    program: program(),
+                    source,
+                })
+            }
         }
     };
     let written = writer.join();
     if !status.success() {
-        let how = match status.code() {
-            Some(c) => format!("exit status {c}"),
-            None => "a signal".to_string(),
-        };
-        return Err(Error::Msg(format!("{prog} failed with {how}")));
+        return Err(Error::MailFailed {
+            program: program(),
+            status,
+        });
     }
     match written {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Error::Msg(format!(
-            "{prog} did not read the whole message: {}",
-            flowio::input::io_reason(&e)
-        ))),
-        Err(_) => Err(Error::Msg(format!("{prog}: the writer thread failed"))),
+        Ok(Err(source)) => Err(Error::MailShortRead {
+            program: program(),
+            source,
+        }),
+        Err(_) => Err(Error::MailWriter { program: program() }),
+    }
+}
+
+/// How a program that failed ended, for [`Error::MailFailed`]:
+/// `exit status 75`, or `a signal`.
+pub fn status_text(status: std::process::ExitStatus) -> String {
+    match status.code() {
+        Some(c) => format!("exit status {c}"),
+        None => "a signal".to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn addresses_cannot_inject_headers() {
@@ -147,6 +157,52 @@ mod tests {
         assert!(check_address("noc@example.net\nBcc: x@y").is_err());
         assert!(check_address("a@b, c@d").is_err());
         assert!(check_address("nobody").is_err());
+    }
+
+    #[test]
+    fn a_bad_address_is_named() {
+        let e = check_address("nobody").expect_err("no @");
+        assert!(
+            matches!(&e, Error::BadMailAddress(a) if a == "nobody"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "\"nobody\" is not a mail address (expected user@host)"
+        );
+    }
+
+    fn config(sendmail: &str) -> MailConfig {
+        MailConfig {
+            to: vec!["noc@example.net".into()],
+            from: None,
+            subject_prefix: String::new(),
+            sendmail: sendmail.into(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn a_failing_sendmail_is_an_error_with_its_status() {
+        let e = send(&config("/bin/false"), "To: x\n\nbody\n").expect_err("/bin/false fails");
+        match &e {
+            Error::MailFailed { program, status } => {
+                assert_eq!(program, Path::new("/bin/false"));
+                assert_eq!(status.code(), Some(1));
+            }
+            other => panic!("expected MailFailed, got {other:?}"),
+        }
+        assert_eq!(e.to_string(), "/bin/false failed with exit status 1");
+    }
+
+    #[test]
+    fn a_missing_sendmail_is_an_error_naming_it() {
+        let e = send(&config("/nonexistent/sendmail"), "x").expect_err("cannot run");
+        assert!(matches!(&e, Error::MailSpawn { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "cannot run /nonexistent/sendmail: No such file or directory"
+        );
     }
 
     #[test]

@@ -31,10 +31,36 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use flowio::input::io_reason;
 
 /// First line of a state file.
 const MAGIC: &str = "flow-alert state 1";
+
+/// What is wrong with a line of a state file ([`Error::StateFile`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The first line is not the magic line.
+    NoMagic,
+    /// A value that should be a number is not.
+    NotANumber,
+    /// A `file` line without both a time and a path.
+    BadFileLine,
+    /// A key this version does not know.
+    UnknownKey(String),
+    /// The `dir` or the `floor` line is missing.
+    MissingDirOrFloor,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::NoMagic => write!(f, "expected \"{MAGIC}\""),
+            Problem::NotANumber => f.write_str("expected a number"),
+            Problem::BadFileLine => f.write_str("expected \"file TIME PATH\""),
+            Problem::UnknownKey(k) => write!(f, "unknown key \"{k}\""),
+            Problem::MissingDirOrFloor => f.write_str("missing \"dir\" or \"floor\" line"),
+        }
+    }
+}
 
 /// What has been reported from one flow directory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -101,15 +127,15 @@ impl State {
 
     /// Parses a state file's text; `name` is used in messages.
     pub fn parse(text: &str, name: &str) -> Result<State, Error> {
-        let bad = |line: usize, what: &str| {
-            Error::Msg(format!(
-                "{name} line {line}: {what}; repair the state file or remove it (a new state starts with the first-run window)"
-            ))
+        let bad = |line: usize, problem: Problem| Error::StateFile {
+            file: name.to_string(),
+            line,
+            problem,
         };
         let mut lines = text.lines().enumerate();
         match lines.next() {
             Some((_, l)) if l == MAGIC => {}
-            _ => return Err(bad(1, &format!("expected \"{MAGIC}\""))),
+            _ => return Err(bad(1, Problem::NoMagic)),
         }
         let mut st = State::default();
         let mut have_dir = false;
@@ -120,7 +146,7 @@ impl State {
                 continue;
             }
             let (key, value) = line.split_once(' ').unwrap_or((line, ""));
-            let int = |v: &str| v.parse::<i64>().map_err(|_| bad(n, "expected a number"));
+            let int = |v: &str| v.parse::<i64>().map_err(|_| bad(n, Problem::NotANumber));
             match key {
                 "dir" => {
                     st.dir = value.to_string();
@@ -135,17 +161,17 @@ impl State {
                 "file" => {
                     let (t, rel) = value
                         .split_once(' ')
-                        .ok_or_else(|| bad(n, "expected \"file TIME PATH\""))?;
+                        .ok_or_else(|| bad(n, Problem::BadFileLine))?;
                     if rel.is_empty() {
-                        return Err(bad(n, "expected \"file TIME PATH\""));
+                        return Err(bad(n, Problem::BadFileLine));
                     }
                     st.done.insert(rel.to_string(), int(t)?);
                 }
-                other => return Err(bad(n, &format!("unknown key \"{other}\""))),
+                other => return Err(bad(n, Problem::UnknownKey(other.to_string()))),
             }
         }
         if !have_dir || !have_floor {
-            return Err(bad(1, "missing \"dir\" or \"floor\" line"));
+            return Err(bad(1, Problem::MissingDirOrFloor));
         }
         Ok(st)
     }
@@ -156,23 +182,21 @@ pub fn load(path: &Path) -> Result<Option<State>, Error> {
     match std::fs::read_to_string(path) {
         Ok(text) => State::parse(&text, &path.display().to_string()).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::Msg(format!(
-            "{}: cannot read the state file: {}",
-            path.display(),
-            io_reason(&e)
-        ))),
+        Err(source) => Err(Error::File {
+            path: path.to_path_buf(),
+            action: "read the state file",
+            source,
+        }),
     }
 }
 
 /// Replaces the state at `path` atomically: a crash leaves either the old
 /// or the new state, never a mix.
 pub fn save(path: &Path, st: &State) -> Result<(), Error> {
-    let fail = |what: &str, e: std::io::Error| {
-        Error::Msg(format!(
-            "{}: cannot {what} the state file: {}",
-            path.display(),
-            io_reason(&e)
-        ))
+    let fail = |action: &'static str, source: std::io::Error| Error::File {
+        path: path.to_path_buf(),
+        action,
+        source,
     };
     let tmp = sibling(path, &format!(".tmp.{}", std::process::id()));
     let write = || -> std::io::Result<()> {
@@ -182,11 +206,11 @@ pub fn save(path: &Path, st: &State) -> Result<(), Error> {
     };
     if let Err(e) = write() {
         let _ = std::fs::remove_file(&tmp);
-        return Err(fail("write", e));
+        return Err(fail("write the state file", e));
     }
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(fail("replace", e));
+        return Err(fail("replace the state file", e));
     }
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -194,7 +218,7 @@ pub fn save(path: &Path, st: &State) -> Result<(), Error> {
     };
     std::fs::File::open(parent)
         .and_then(|d| d.sync_all())
-        .map_err(|e| fail("sync the directory of", e))
+        .map_err(|e| fail("sync the directory of the state file", e))
 }
 
 /// `path` with `suffix` appended to its file name.
@@ -219,12 +243,10 @@ pub fn lock(state: &Path, wait: Duration) -> Result<Lock, Error> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| {
-            Error::Msg(format!(
-                "{}: cannot create the lock file: {}",
-                path.display(),
-                io_reason(&e)
-            ))
+        .map_err(|source| Error::File {
+            path: path.clone(),
+            action: "create the lock file",
+            source,
         })?;
     let deadline = Instant::now() + wait;
     loop {
@@ -236,18 +258,14 @@ pub fn lock(state: &Path, wait: Duration) -> Result<Lock, Error> {
         }
         let err = std::io::Error::last_os_error();
         if err.kind() != std::io::ErrorKind::WouldBlock {
-            return Err(Error::Msg(format!(
-                "{}: cannot lock: {}",
-                path.display(),
-                io_reason(&err)
-            )));
+            return Err(Error::File {
+                path,
+                action: "lock",
+                source: err,
+            });
         }
         if Instant::now() >= deadline {
-            return Err(Error::Msg(format!(
-                "{}: another flow-alert run still holds the lock after {} s; giving up",
-                path.display(),
-                wait.as_secs()
-            )));
+            return Err(Error::Locked { path, wait });
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -285,9 +303,46 @@ mod tests {
     fn corrupt_state_names_the_line() {
         let e = State::parse("flow-alert state 1\ndir /d\nfloor x\n", "st").expect_err("bad floor");
         assert!(
-            e.to_string().starts_with("st line 3: expected a number"),
+            matches!(
+                &e,
+                Error::StateFile {
+                    line: 3,
+                    problem: Problem::NotANumber,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "st line 3: expected a number; repair the state file or remove it \
+             (a new state starts with the first-run window)"
+        );
+        let e = State::parse("garbage", "st").expect_err("no magic line");
+        assert!(
+            e.to_string()
+                .starts_with("st line 1: expected \"flow-alert state 1\"; "),
             "{e}"
         );
-        assert!(State::parse("garbage", "st").is_err());
+        let e = State::parse("flow-alert state 1\ndir /d\nfloor 1\nfiles 3 x\n", "st")
+            .expect_err("unknown key");
+        assert!(
+            e.to_string()
+                .starts_with("st line 4: unknown key \"files\"; "),
+            "{e}"
+        );
+        let e = State::parse("flow-alert state 1\ndir /d\nfloor 1\nfile 3\n", "st")
+            .expect_err("file without a path");
+        assert!(
+            e.to_string()
+                .starts_with("st line 4: expected \"file TIME PATH\"; "),
+            "{e}"
+        );
+        let e = State::parse("flow-alert state 1\ndir /d\n", "st").expect_err("no floor");
+        assert!(
+            e.to_string()
+                .starts_with("st line 1: missing \"dir\" or \"floor\" line; "),
+            "{e}"
+        );
     }
 }

@@ -119,12 +119,8 @@ impl Config {
     pub fn target(&self) -> Result<Target, Error> {
         let out = self.output.as_ref().filter(|p| p.as_os_str() != "-");
         match (out, self.partition, self.format) {
-            (None, Some(_), _) => Err(Error::Usage(
-                "--partition needs -o DIR, the table directory".into(),
-            )),
-            (None, None, Format::Parquet) => Err(Error::Usage(
-                "Parquet output needs -o FILE (or -o DIR with --partition)".into(),
-            )),
+            (None, Some(_), _) => Err(Error::PartitionNeedsDir),
+            (None, None, Format::Parquet) => Err(Error::ParquetNeedsFile),
             (None, None, _) => Ok(Target::Stdout),
             (Some(p), Some(_), _) => Ok(Target::Dir(p.clone())),
             (Some(p), None, _) => Ok(Target::File(p.clone())),
@@ -157,15 +153,55 @@ pub enum Error {
         /// The OS reason.
         reason: String,
     },
+    /// The Parquet writer of a file failed for another reason than the OS.
+    #[error("{}: cannot write Parquet: {source}", path.display())]
+    ParquetWrite {
+        /// The file (its final name).
+        path: PathBuf,
+        /// The writer's error.
+        source: parquet::errors::ParquetError,
+    },
     /// Writing to standard output failed (a broken pipe exits quietly).
     #[error("standard output: {}", flowio::input::io_reason(.0))]
     Stdout(std::io::Error),
     /// Encoding a Parquet row group failed.
     #[error("Parquet encoding: {0}")]
     Encode(#[from] parquet::errors::ParquetError),
-    /// A bad combination of options.
-    #[error("{0}")]
-    Usage(String),
+    /// `--partition` without `-o DIR`.
+    #[error("--partition needs -o DIR, the table directory")]
+    PartitionNeedsDir,
+    /// Parquet to standard output (no `-o`).
+    #[error("Parquet output needs -o FILE (or -o DIR with --partition)")]
+    ParquetNeedsFile,
+    /// `--part-prefix` is not a plain file name.
+    #[error("--part-prefix {0:?}: must be a plain file name that does not start with '.'")]
+    BadPartPrefix(String),
+    /// `--row-group-rows 0`.
+    #[error("--row-group-rows must be at least 1")]
+    ZeroRowGroupRows,
+    /// `--zstd-level` is outside what zstd accepts.
+    #[error("--zstd-level {level}: {source}")]
+    BadZstdLevel {
+        /// The level given.
+        level: i32,
+        /// What the Parquet writer said about it.
+        source: parquet::errors::ParquetError,
+    },
+    /// `-o FILE` names a directory.
+    #[error("{}: is a directory (name a file, or use --partition)", .0.display())]
+    OutputIsDirectory(PathBuf),
+    /// `-o DIR` with `--partition` names something that is not a directory.
+    #[error("{}: exists and is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// Parquet row groups were handed to standard output.
+    #[error("Parquet cannot go to standard output")]
+    ParquetToStdout,
+    /// A payload of one format was handed to a file of another (a bug).
+    #[error("internal: payload does not match the format")]
+    PayloadMismatch,
+    /// A partition key without `--partition`, or none with it (a bug).
+    #[error("internal: partition key without --partition")]
+    UnexpectedPartition,
     /// A worker thread stopped (it panicked).
     #[error("{0}")]
     Workers(#[from] flowio::ordered::WorkersGone),
@@ -201,17 +237,18 @@ pub fn export(cfg: &Config) -> Result<Summary, Error> {
         || cfg.part_prefix.starts_with('.')
         || cfg.part_prefix.contains(['/', '\0'])
     {
-        return Err(Error::Usage(format!(
-            "--part-prefix {:?}: must be a plain file name that does not start with '.'",
-            cfg.part_prefix
-        )));
+        return Err(Error::BadPartPrefix(cfg.part_prefix.clone()));
     }
     if cfg.row_group_rows == 0 {
-        return Err(Error::Usage("--row-group-rows must be at least 1".into()));
+        return Err(Error::ZeroRowGroupRows);
     }
     let schema = columnar::schema(cfg.addr_strings)?;
-    let props = columnar::properties(cfg.addr_strings, cfg.zstd_level)
-        .map_err(|e| Error::Usage(format!("--zstd-level {}: {e}", cfg.zstd_level)))?;
+    let props = columnar::properties(cfg.addr_strings, cfg.zstd_level).map_err(|source| {
+        Error::BadZstdLevel {
+            level: cfg.zstd_level,
+            source,
+        }
+    })?;
     let threads = match cfg.scan.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -392,5 +429,96 @@ impl Encoder {
             Encoder::Parquet(e) => e.write(recs)?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(format: Format) -> Config {
+        Config::new(format, ScanOptions::default())
+    }
+
+    #[test]
+    fn option_combinations_are_refused_by_name() {
+        let mut c = config(Format::Csv);
+        c.partition = Some(Partition::Day);
+        let e = c.target().expect_err("partition to stdout");
+        assert!(matches!(e, Error::PartitionNeedsDir), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "--partition needs -o DIR, the table directory"
+        );
+        let e = config(Format::Parquet)
+            .target()
+            .expect_err("Parquet to stdout");
+        assert!(matches!(e, Error::ParquetNeedsFile), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "Parquet output needs -o FILE (or -o DIR with --partition)"
+        );
+        assert_eq!(config(Format::Json).target().ok(), Some(Target::Stdout));
+    }
+
+    #[test]
+    fn bad_values_are_refused_before_reading() {
+        let mut c = config(Format::Csv);
+        c.part_prefix = ".hidden".into();
+        let e = export(&c).expect_err("dot prefix");
+        assert!(
+            matches!(&e, Error::BadPartPrefix(p) if p == ".hidden"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "--part-prefix \".hidden\": must be a plain file name that does not start with '.'"
+        );
+        let mut c = config(Format::Csv);
+        c.row_group_rows = 0;
+        let e = export(&c).expect_err("no rows per group");
+        assert!(matches!(e, Error::ZeroRowGroupRows), "{e:?}");
+        assert_eq!(e.to_string(), "--row-group-rows must be at least 1");
+        let mut c = config(Format::Csv);
+        c.zstd_level = 99;
+        let e = export(&c).expect_err("zstd level out of range");
+        assert!(matches!(e, Error::BadZstdLevel { level: 99, .. }), "{e:?}");
+        assert!(e.to_string().starts_with("--zstd-level 99: "), "{e}");
+    }
+
+    #[test]
+    fn messages_keep_their_words() {
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::OutputIsDirectory("/tmp".into()),
+                "/tmp: is a directory (name a file, or use --partition)",
+            ),
+            (
+                Error::NotADirectory("/etc/passwd".into()),
+                "/etc/passwd: exists and is not a directory",
+            ),
+            (
+                Error::ParquetToStdout,
+                "Parquet cannot go to standard output",
+            ),
+            (
+                Error::PayloadMismatch,
+                "internal: payload does not match the format",
+            ),
+            (
+                Error::UnexpectedPartition,
+                "internal: partition key without --partition",
+            ),
+            (
+                Error::ParquetWrite {
+                    path: "t.parquet".into(),
+                    source: parquet::errors::ParquetError::General("bad page".into()),
+                },
+                "t.parquet: cannot write Parquet: Parquet error: bad page",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want, "{e:?}");
+        }
     }
 }

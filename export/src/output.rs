@@ -325,10 +325,9 @@ fn parquet_err(path: &Path, e: ParquetError) -> Error {
             return io_err(path, "cannot write", io);
         }
     }
-    Error::Io {
+    Error::ParquetWrite {
         path: path.to_path_buf(),
-        action: "cannot write Parquet",
-        reason: e.to_string(),
+        source: e,
     }
 }
 
@@ -345,17 +344,9 @@ impl Output {
         props: WriterPropertiesPtr,
     ) -> Result<Self, Error> {
         match &target {
-            Target::File(p) if p.is_dir() => {
-                return Err(Error::Usage(format!(
-                    "{}: is a directory (name a file, or use --partition)",
-                    p.display()
-                )))
-            }
+            Target::File(p) if p.is_dir() => return Err(Error::OutputIsDirectory(p.clone())),
             Target::Dir(p) if p.exists() && !p.is_dir() => {
-                return Err(Error::Usage(format!(
-                    "{}: exists and is not a directory",
-                    p.display()
-                )))
+                return Err(Error::NotADirectory(p.clone()))
             }
             _ => {}
         }
@@ -391,7 +382,7 @@ impl Output {
             if let Payload::Text(t) = payload {
                 return out.write_all(&t).map_err(Error::Stdout);
             }
-            return Err(Error::Usage("Parquet cannot go to standard output".into()));
+            return Err(Error::ParquetToStdout);
         }
         self.clock += 1;
         if !self.open.contains_key(&key) {
@@ -413,9 +404,7 @@ impl Output {
             (Sink::Parquet(p), Payload::RowGroup(rg)) => {
                 p.append(rg).map_err(|e| parquet_err(f.file.dest(), e))
             }
-            _ => Err(Error::Usage(
-                "internal: payload does not match the format".into(),
-            )),
+            _ => Err(Error::PayloadMismatch),
         }
     }
 
@@ -473,11 +462,7 @@ impl Output {
                 let dir = path.parent().unwrap_or(Path::new(""));
                 (dir.join(format!(".{name}.tmp-{pid}")), path.clone())
             }
-            _ => {
-                return Err(Error::Usage(
-                    "internal: partition key without --partition".into(),
-                ))
-            }
+            _ => return Err(Error::UnexpectedPartition),
         };
         let chunk = match key {
             Some(_) => PART_CHUNK,

@@ -287,7 +287,7 @@ impl Source {
                 Ok(stat::compute(&cfg, prepared, *threads)?)
             }
             Source::Memory { .. } => {
-                let proto = stat::new_report(cfg).map_err(|e| Error::Msg(e.to_string()))?;
+                let proto = stat::new_report(cfg)?;
                 self.pass(
                     || proto.clone(),
                     |acc, base, recs| acc.add_batch(base, recs),
@@ -621,7 +621,10 @@ pub fn aggregate(plan: &Plan, source: &Source) -> Result<Outcome, Error> {
     let range = match (window.since_ms, window.until_ms) {
         (Some(lo), Some(hi)) => {
             if hi <= lo {
-                return Err(Error::Msg("--until must be later than --since".into()));
+                return Err(Error::EmptyWindow {
+                    since_ms: lo,
+                    until_ms: hi,
+                });
             }
             let step = plan.step_secs.unwrap_or_else(|| axis::auto_step(hi - lo));
             Some(BinRange::new(lo, hi, step)?)

@@ -50,22 +50,14 @@ pub fn parse_step(text: &str) -> Result<i64, Error> {
         "m" | "min" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => {
-            return Err(Error::Msg(format!(
-                "--step {text}: expected a number with an optional unit s, m, h or d (e.g. 5m)"
-            )))
-        }
+        _ => return Err(Error::BadStep(text.to_string())),
     };
-    let n: i64 = digits.parse().map_err(|_| {
-        Error::Msg(format!(
-            "--step {text}: expected a number with an optional unit s, m, h or d (e.g. 5m)"
-        ))
-    })?;
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| Error::BadStep(text.to_string()))?;
     let secs = n.saturating_mul(mult);
     if secs <= 0 || secs > 28 * 86_400 {
-        return Err(Error::Msg(format!(
-            "--step {text}: must be between 1 second and 28 days"
-        )));
+        return Err(Error::StepOutOfRange(text.to_string()));
     }
     Ok(secs)
 }
@@ -122,11 +114,11 @@ impl BinRange {
         let hi_ms = hi_ms.max(lo_ms.saturating_add(1));
         let nbins = div_ceil(hi_ms - lo_ms, step_ms);
         if nbins > MAX_BINS {
-            return Err(Error::Msg(format!(
-                "--step {} cuts {} into {nbins} bins (at most {MAX_BINS}); choose a larger --step or a shorter --since/--until window",
-                step_text(step_secs),
-                span_text(hi_ms - lo_ms),
-            )));
+            return Err(Error::TooManyBins {
+                step_secs,
+                span_ms: hi_ms - lo_ms,
+                bins: nbins,
+            });
         }
         Ok(BinRange {
             lo_ms,
@@ -392,8 +384,23 @@ mod tests {
         assert_eq!(parse_step("1h").unwrap(), 3600);
         assert_eq!(parse_step("1d").unwrap(), 86_400);
         assert_eq!(parse_step("30s").unwrap(), 30);
-        for bad in ["", "0", "5x", "-5m", "m", "99999999999999999999", "30d"] {
-            assert!(parse_step(bad).is_err(), "{bad}");
+        for bad in ["", "5x", "-5m", "m", "99999999999999999999"] {
+            let e = parse_step(bad).expect_err(bad);
+            assert!(matches!(&e, Error::BadStep(t) if t == bad), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "--step {bad}: expected a number with an optional unit s, m, h or d (e.g. 5m)"
+                )
+            );
+        }
+        for bad in ["0", "30d"] {
+            let e = parse_step(bad).expect_err(bad);
+            assert!(matches!(&e, Error::StepOutOfRange(t) if t == bad), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!("--step {bad}: must be between 1 second and 28 days")
+            );
         }
     }
 
@@ -409,7 +416,24 @@ mod tests {
     #[test]
     fn too_many_bins_is_an_error_not_an_allocation() {
         let e = BinRange::new(0, 365 * 86_400_000, 60).unwrap_err();
-        assert!(e.to_string().contains("at most 20000"), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::TooManyBins {
+                    step_secs: 60,
+                    bins: 525_600,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--step 1m cuts {} into 525600 bins (at most 20000); choose a larger --step or a shorter --since/--until window",
+                span_text(365 * 86_400_000)
+            )
+        );
     }
 
     #[test]

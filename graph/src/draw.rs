@@ -88,7 +88,7 @@ fn register_font() -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Msg("the built-in font could not be loaded".into()))
+        Err(Error::Font)
     }
 }
 
@@ -453,8 +453,8 @@ fn draw_into<DB: DrawingBackend>(
     Ok(())
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> Error {
-    Error::Msg(format!("drawing the chart failed: {e}"))
+fn draw_error<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E>) -> Error {
+    Error::Draw(Box::new(e))
 }
 
 /// The chart as an SVG document, with the metadata described in the
@@ -491,15 +491,9 @@ pub fn png(v: &View<'_>) -> Result<Vec<u8>, Error> {
     let mut enc = ::png::Encoder::new(&mut out, w, h);
     enc.set_color(::png::ColorType::Rgb);
     enc.set_depth(::png::BitDepth::Eight);
-    let mut writer = enc
-        .write_header()
-        .map_err(|e| Error::Msg(format!("encoding the PNG failed: {e}")))?;
-    writer
-        .write_image_data(&rgb)
-        .map_err(|e| Error::Msg(format!("encoding the PNG failed: {e}")))?;
-    writer
-        .finish()
-        .map_err(|e| Error::Msg(format!("encoding the PNG failed: {e}")))?;
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(&rgb)?;
+    writer.finish()?;
     Ok(out)
 }
 
@@ -508,8 +502,7 @@ pub fn png(v: &View<'_>) -> Result<Vec<u8>, Error> {
 /// coverage.
 fn rasterise(rgb: &mut [u8], (w, h): (u32, u32), labels: &[Label]) -> Result<(), Error> {
     use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _};
-    let font = FontRef::try_from_slice(FONT)
-        .map_err(|_| Error::Msg("the built-in font could not be loaded".into()))?;
+    let font = FontRef::try_from_slice(FONT).map_err(|_| Error::Font)?;
     let upem = font.units_per_em().unwrap_or(2048.0);
     for l in labels {
         // plotters' size is 1.24 em (the SVG says font-size = size / 1.24).

@@ -101,8 +101,12 @@ fn report_text(
         keep_line: true,
     };
     let mut err = Vec::new();
-    stat::write_report_owned(cfg, header, report, &mut out, &mut err)
-        .map_err(|e| Error::Msg(format!("rendering flow-stat format {}: {e}", cfg.format)))?;
+    stat::write_report_owned(cfg, header, report, &mut out, &mut err).map_err(|source| {
+        Error::Render {
+            format: cfg.format,
+            source,
+        }
+    })?;
     Ok(String::from_utf8_lossy(&out.text).into_owned())
 }
 

@@ -35,7 +35,8 @@ use query::timefmt::Zone;
 
 use aggregate::{By, Dimension, Metric, Plan, Source};
 
-/// Errors of flow-graph, worded for the user.
+/// Errors of flow-graph. Each variant carries what went wrong as values;
+/// its text is the message printed after `flow-graph: `.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading the input failed.
@@ -44,17 +45,93 @@ pub enum Error {
     /// A report could not be made.
     #[error("{0}")]
     Query(#[from] query::Error),
+    /// The filter configuration, a definition or the symbol tables are
+    /// unusable.
+    #[error("{0}")]
+    Filter(#[from] filterlang::FilterError),
     /// Writing an output file failed.
-    #[error("{path}: cannot write: {reason}")]
+    #[error("{}: cannot write: {}", path.display(), flowio::input::io_reason(source))]
     Write {
         /// The file.
         path: PathBuf,
-        /// The OS reason.
-        reason: String,
+        /// The OS error.
+        source: std::io::Error,
     },
-    /// Anything else.
-    #[error("{0}")]
-    Msg(String),
+    /// Neither `-o` nor `--html`.
+    #[error("nothing to write: give -o FILE.svg|FILE.png and/or --html FILE")]
+    NothingToWrite,
+    /// `-o` names neither an SVG nor a PNG file.
+    #[error("-o {}: the file name must end in .svg or .png", .0.display())]
+    BadImageName(PathBuf),
+    /// `--by` names no dimension.
+    #[error("--by {0}: expected proto, port, src, dst, exporter or definition")]
+    BadBy(String),
+    /// `--metric` names no metric.
+    #[error("--metric {0}: expected bits, packets or flows")]
+    BadMetric(String),
+    /// `--top 0`.
+    #[error("--top must be at least 1")]
+    ZeroTop,
+    /// `--width`/`--height` out of range.
+    #[error("--width must be 200..10000 and --height 150..10000 pixels")]
+    BadSize {
+        /// `--width`.
+        width: u32,
+        /// `--height`.
+        height: u32,
+    },
+    /// `--step` is not a number with an optional unit.
+    #[error("--step {0}: expected a number with an optional unit s, m, h or d (e.g. 5m)")]
+    BadStep(String),
+    /// `--step` is shorter than a second or longer than 28 days.
+    #[error("--step {0}: must be between 1 second and 28 days")]
+    StepOutOfRange(String),
+    /// The step cuts the window into more than [`axis::MAX_BINS`] bins.
+    #[error(
+        "--step {} cuts {} into {bins} bins (at most {}); choose a larger --step or a shorter --since/--until window",
+        axis::step_text(*step_secs),
+        axis::span_text(*span_ms),
+        axis::MAX_BINS
+    )]
+    TooManyBins {
+        /// The step, seconds.
+        step_secs: i64,
+        /// The window's length, ms.
+        span_ms: i64,
+        /// The bins it would take.
+        bins: i64,
+    },
+    /// `--until` is not after `--since` (ms since the epoch).
+    #[error("--until must be later than --since")]
+    EmptyWindow {
+        /// `--since`.
+        since_ms: i64,
+        /// `--until`.
+        until_ms: i64,
+    },
+    /// `--by definition` without a filter configuration.
+    #[error("--by definition needs --filter-file FILE (its definitions are the bands)")]
+    DefinitionsNeedFilterFile,
+    /// The filter configuration leaves no definition to draw.
+    #[error("{}: no filter definition to draw", .0.display())]
+    NoDefinitions(PathBuf),
+    /// A flow-stat report of the HTML page could not be rendered.
+    #[error("rendering flow-stat format {format}: {source}")]
+    Render {
+        /// The flow-stat format.
+        format: u32,
+        /// The error of the report writer.
+        source: std::io::Error,
+    },
+    /// The font compiled into the binary could not be used.
+    #[error("the built-in font could not be loaded")]
+    Font,
+    /// The plotting library failed.
+    #[error("drawing the chart failed: {0}")]
+    Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The PNG encoder failed.
+    #[error("encoding the PNG failed: {0}")]
+    Png(#[from] ::png::EncodingError),
 }
 
 /// The picture format of `-o`, from its extension.
@@ -75,10 +152,7 @@ impl ImageFormat {
         match ext.as_deref() {
             Some("svg") => Ok(ImageFormat::Svg),
             Some("png") => Ok(ImageFormat::Png),
-            _ => Err(Error::Msg(format!(
-                "-o {}: the file name must end in .svg or .png",
-                path.display()
-            ))),
+            _ => Err(Error::BadImageName(path.to_path_buf())),
         }
     }
 }
@@ -139,25 +213,21 @@ const HTML_WIDE: (u32, u32) = (960, 400);
 const HTML_NARROW: (u32, u32) = (480, 380);
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, bytes).map_err(|e| Error::Write {
+    std::fs::write(path, bytes).map_err(|source| Error::Write {
         path: path.to_path_buf(),
-        reason: flowio::input::io_reason(&e),
+        source,
     })
 }
 
 /// Loads the definitions that `--by definition` makes bands of.
 fn load_definitions(cfg: &Config) -> Result<Vec<(String, filterlang::Filter)>, Error> {
     let Some(path) = cfg.scan.filter_file.as_deref() else {
-        return Err(Error::Msg(
-            "--by definition needs --filter-file FILE (its definitions are the bands)".into(),
-        ));
+        return Err(Error::DefinitionsNeedFilterFile);
     };
     let text = select::read_text(path, "filter configuration")?;
-    let symbols = filterlang::Symbols::load(cfg.scan.symdir.as_deref())
-        .map_err(|e| Error::Msg(e.to_string()))?;
+    let symbols = filterlang::Symbols::load(cfg.scan.symdir.as_deref())?;
     let name = path.to_string_lossy();
-    let (fc, warnings) = FilterConfig::parse(&text, &name, &cfg.scan.vars, &symbols)
-        .map_err(|e| Error::Msg(e.to_string()))?;
+    let (fc, warnings) = FilterConfig::parse(&text, &name, &cfg.scan.vars, &symbols)?;
     for w in warnings {
         let skipped = flowio::Skipped::Nothing;
         cfg.scan.warnings.push(flowio::Warning::new("", w, skipped));
@@ -180,7 +250,7 @@ fn load_definitions(cfg: &Config) -> Result<Vec<(String, filterlang::Filter)>, E
     for n in names {
         match fc.definition(&n) {
             Ok(f) => defs.push((n, f)),
-            Err(e) if explicit => return Err(Error::Msg(e.to_string())),
+            Err(e) if explicit => return Err(Error::Filter(e)),
             Err(e) => {
                 let message = format!("{e}; leaving definition {n} out of the chart");
                 let skipped = flowio::Skipped::Nothing;
@@ -191,10 +261,7 @@ fn load_definitions(cfg: &Config) -> Result<Vec<(String, filterlang::Filter)>, E
         }
     }
     if defs.is_empty() {
-        return Err(Error::Msg(format!(
-            "{}: no filter definition to draw",
-            path.display()
-        )));
+        return Err(Error::NoDefinitions(path.to_path_buf()));
     }
     Ok(defs)
 }
@@ -231,18 +298,17 @@ fn metric_title(m: Metric) -> &'static str {
 /// Reads the inputs, draws, writes the files. Warnings go to stderr.
 pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
     if cfg.output.is_none() && cfg.html.is_none() {
-        return Err(Error::Msg(
-            "nothing to write: give -o FILE.svg|FILE.png and/or --html FILE".into(),
-        ));
+        return Err(Error::NothingToWrite);
     }
     let image = cfg.output.as_deref().map(ImageFormat::of).transpose()?;
     if cfg.top == 0 {
-        return Err(Error::Msg("--top must be at least 1".into()));
+        return Err(Error::ZeroTop);
     }
     if cfg.size.0 < 200 || cfg.size.1 < 150 || cfg.size.0 > 10_000 || cfg.size.1 > 10_000 {
-        return Err(Error::Msg(
-            "--width must be 200..10000 and --height 150..10000 pixels".into(),
-        ));
+        return Err(Error::BadSize {
+            width: cfg.size.0,
+            height: cfg.size.1,
+        });
     }
     let mut by = cfg.by.clone();
     if by.is_empty() {
@@ -274,8 +340,7 @@ pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
             },
         })
         .collect();
-    let symbols = filterlang::Symbols::load(cfg.scan.symdir.as_deref())
-        .map_err(|e| Error::Msg(e.to_string()))?;
+    let symbols = filterlang::Symbols::load(cfg.scan.symdir.as_deref())?;
     let plan = Plan {
         dims,
         metric: cfg.metric,
@@ -424,4 +489,93 @@ pub fn run(cfg: &Config) -> Result<ExitCode, Error> {
         write_file(path, html::render(page)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_keep_their_words() {
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::Write {
+                    path: "/ro/t.svg".into(),
+                    source: std::io::Error::from_raw_os_error(13),
+                },
+                "/ro/t.svg: cannot write: Permission denied",
+            ),
+            (
+                Error::NothingToWrite,
+                "nothing to write: give -o FILE.svg|FILE.png and/or --html FILE",
+            ),
+            (
+                Error::BadImageName("t.gif".into()),
+                "-o t.gif: the file name must end in .svg or .png",
+            ),
+            (
+                Error::BadBy("colour".into()),
+                "--by colour: expected proto, port, src, dst, exporter or definition",
+            ),
+            (
+                Error::BadMetric("bytes".into()),
+                "--metric bytes: expected bits, packets or flows",
+            ),
+            (Error::ZeroTop, "--top must be at least 1"),
+            (
+                Error::BadSize {
+                    width: 10,
+                    height: 10,
+                },
+                "--width must be 200..10000 and --height 150..10000 pixels",
+            ),
+            (
+                Error::EmptyWindow {
+                    since_ms: 10,
+                    until_ms: 10,
+                },
+                "--until must be later than --since",
+            ),
+            (
+                Error::DefinitionsNeedFilterFile,
+                "--by definition needs --filter-file FILE (its definitions are the bands)",
+            ),
+            (
+                Error::NoDefinitions("f.cfg".into()),
+                "f.cfg: no filter definition to draw",
+            ),
+            (
+                Error::Render {
+                    format: 10,
+                    source: std::io::Error::other("boom"),
+                },
+                "rendering flow-stat format 10: boom",
+            ),
+            (Error::Font, "the built-in font could not be loaded"),
+            (
+                Error::Draw("no room".into()),
+                "drawing the chart failed: no room",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_picture_format_comes_from_the_extension() {
+        assert_eq!(
+            ImageFormat::of(Path::new("a.SVG")).ok(),
+            Some(ImageFormat::Svg)
+        );
+        assert_eq!(
+            ImageFormat::of(Path::new("a.png")).ok(),
+            Some(ImageFormat::Png)
+        );
+        let e = ImageFormat::of(Path::new("a.jpg")).expect_err("not a picture format");
+        assert!(
+            matches!(&e, Error::BadImageName(p) if p == Path::new("a.jpg")),
+            "{e:?}"
+        );
+    }
 }

@@ -167,10 +167,11 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
         match version {
             None => version = Some(v),
             Some(pv) if pv != v => {
-                return Err(Error::Msg(format!(
-                    "{}: export version {v} differs from the first input's {pv}; cannot mix them in one stream",
-                    inputs[idx].display
-                )))
+                return Err(Error::MixedVersions {
+                    input: inputs[idx].display.clone(),
+                    got: v,
+                    first: pv,
+                })
             }
             _ => {}
         }
@@ -180,12 +181,9 @@ pub fn run(cfg: &CatConfig) -> Result<ExitCode, Error> {
             let level = Some(cfg.zlib_level).filter(|&l| l > 0);
             out = Some(match &cfg.output {
                 Some(p) => {
-                    let f = std::fs::File::create(p).map_err(|e| {
-                        Error::Msg(format!(
-                            "{}: cannot create: {}",
-                            p.display(),
-                            input::io_reason(&e)
-                        ))
+                    let f = std::fs::File::create(p).map_err(|source| Error::Create {
+                        path: p.clone(),
+                        source,
                     })?;
                     Out::File(FtWriter::new(f, &out_header, level)?)
                 }

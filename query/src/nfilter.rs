@@ -74,7 +74,7 @@ pub fn run(cfg: &NfilterConfig) -> Result<ExitCode, Error> {
             }
         }
         if sources.is_empty() {
-            return Err(Error::Msg("no readable input".into()));
+            return Err(Error::NoReadableInput);
         }
     }
     let first = sources[0].header().clone();

@@ -71,7 +71,7 @@ impl Default for PrintConfig {
 /// read, as flow-tools does.
 pub fn check_format(format: Option<i64>) -> Result<(), Error> {
     match format {
-        Some(f) if !(0..NFORMATS).contains(&f) => Err(Error::Msg(format!("No such format, {f}\n"))),
+        Some(f) if !(0..NFORMATS).contains(&f) => Err(Error::NoSuchFormat(f)),
         _ => Ok(()),
     }
 }

@@ -33,31 +33,7 @@ use formats::time::Zone;
 use formats::Record;
 use rayon::prelude::*;
 
-/// Why flows could not be generated or written.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// An ft stream or file could not be written.
-    #[error("{0}")]
-    Ft(#[from] FtError),
-    /// Input/output failure.
-    #[error("{0}")]
-    Io(#[from] io::Error),
-    /// A file of the flow directory (`--split-5min`) could not be written.
-    #[error("{0}")]
-    Archive(#[from] ArchiveError),
-    /// Anything else, already worded for the user.
-    #[error("{0}")]
-    Msg(String),
-}
-
-impl flowio::cli::Failure for Error {
-    fn is_broken_pipe(&self) -> bool {
-        match self {
-            Error::Io(e) | Error::Ft(FtError::Io(e)) => flowio::cli::is_broken_pipe(e),
-            _ => false,
-        }
-    }
-}
+use crate::Error;
 
 /// Flows per export datagram (the v5 maximum, what busy exporters send).
 pub const FLOWS_PER_DATAGRAM: usize = 30;
@@ -190,16 +166,18 @@ impl Prefix {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
         };
-        let ip: Ipv4Addr = a
-            .parse()
-            .map_err(|_| Error::Msg(format!("bad address '{a}' in prefix '{s}'")))?;
+        let ip: Ipv4Addr = a.parse().map_err(|_| Error::BadPrefixAddress {
+            addr: a.to_string(),
+            prefix: s.to_string(),
+        })?;
         let len = match l {
             Some(l) => match l.parse::<u8>() {
                 Ok(n) if n <= 32 => n,
                 _ => {
-                    return Err(Error::Msg(format!(
-                        "bad prefix length '{l}' in '{s}' (0..=32)"
-                    )))
+                    return Err(Error::BadPrefixLength {
+                        len: l.to_string(),
+                        prefix: s.to_string(),
+                    })
                 }
             },
             None => 32,
@@ -219,7 +197,7 @@ impl Prefix {
             .map(Prefix::parse)
             .collect::<Result<Vec<_>, _>>()?;
         if v.is_empty() {
-            return Err(Error::Msg(format!("empty prefix list '{s}'")));
+            return Err(Error::EmptyPrefixList(s.to_string()));
         }
         Ok(v)
     }
@@ -756,7 +734,7 @@ pub fn parse_exporters(s: &str) -> Result<Vec<u32>, Error> {
     let s = s.trim();
     if let Ok(n) = s.parse::<u32>() {
         if n == 0 || n > 65_536 {
-            return Err(Error::Msg(format!("--exporters {n}: need 1..=65536")));
+            return Err(Error::ExporterCount(n));
         }
         return Ok(default_exporters(n));
     }
@@ -767,11 +745,11 @@ pub fn parse_exporters(s: &str) -> Result<Vec<u32>, Error> {
             a.trim()
                 .parse::<Ipv4Addr>()
                 .map(u32::from)
-                .map_err(|_| Error::Msg(format!("--exporters: bad address '{a}'")))
+                .map_err(|_| Error::BadExporter(a.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if v.is_empty() {
-        return Err(Error::Msg("--exporters: empty list".into()));
+        return Err(Error::EmptyExporterList);
     }
     Ok(v)
 }
@@ -786,19 +764,16 @@ pub fn parse_start(s: &str) -> Result<u32, Error> {
     for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             let secs = t.and_utc().timestamp();
-            return u32::try_from(secs)
-                .map_err(|_| Error::Msg(format!("--start '{s}' is outside 1970..2106")));
+            return u32::try_from(secs).map_err(|_| Error::StartOutOfRange(s.to_string()));
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         if let Some(t) = d.and_hms_opt(0, 0, 0) {
             return u32::try_from(t.and_utc().timestamp())
-                .map_err(|_| Error::Msg(format!("--start '{s}' is outside 1970..2106")));
+                .map_err(|_| Error::StartOutOfRange(s.to_string()));
         }
     }
-    Err(Error::Msg(format!(
-        "--start '{s}': expected unix seconds or 'YYYY-MM-DD HH:MM:SS' (UTC)"
-    )))
+    Err(Error::BadStart(s.to_string()))
 }
 
 /// Deterministic flow generator; see the module docs.
@@ -827,20 +802,17 @@ impl Generator {
     /// Checks the configuration and builds the model.
     pub fn new(cfg: &GenConfig) -> Result<Generator, Error> {
         if cfg.exporters.is_empty() {
-            return Err(Error::Msg("at least one exporter is needed".into()));
+            return Err(Error::NoExporters);
         }
         if !(cfg.rate.is_finite() && cfg.rate > 0.0) {
-            return Err(Error::Msg(format!(
-                "--rate {}: must be a positive number",
-                cfg.rate
-            )));
+            return Err(Error::BadRate(cfg.rate));
         }
         let end_secs = (cfg.start_ns as f64 + cfg.count as f64 * 1e9 / cfg.rate) / 1e9;
         if end_secs >= u32::MAX as f64 {
-            return Err(Error::Msg(format!(
-                "{} flows at {} flows/s from the start time run past the year 2106 (unix_secs is 32 bits)",
-                cfg.count, cfg.rate
-            )));
+            return Err(Error::PastYear2106 {
+                count: cfg.count,
+                rate: cfg.rate,
+            });
         }
         let start_ms = (cfg.start_ns / 1_000_000) as i64;
         let exporters: Vec<Exporter> = cfg
@@ -1230,19 +1202,22 @@ const BATCH: usize = 32_760; // a multiple of 30
 fn ft_err(e: FtError) -> Error {
     match e {
         FtError::Io(e) => Error::Io(e),
-        e => Error::Ft(e),
+        e => Error::FtWrite(e),
     }
 }
 
 fn native_err(e: formats::native::NativeError) -> Error {
     match e {
         formats::native::NativeError::Io(e) => Error::Io(e),
-        e => Error::Msg(e.to_string()),
+        e => Error::NativeWrite(e),
     }
 }
 
-fn io_at(path: &Path, e: io::Error) -> Error {
-    Error::Msg(format!("{}: {e}", path.display()))
+fn io_at(path: &Path, source: io::Error) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Generates the flows and writes them; returns how many files were
@@ -1254,10 +1229,7 @@ pub fn run(cfg: &Config) -> Result<u64, Error> {
         Output::Stream => {
             let out = io::stdout();
             if out.is_terminal() {
-                return Err(Error::Msg(
-                    "refusing to write binary flows to a terminal; redirect stdout or use -o FILE"
-                        .into(),
-                ));
+                return Err(Error::Terminal);
             }
             let h = FtHeader {
                 byte_order: ByteOrder::host(),
@@ -1602,6 +1574,61 @@ mod tests {
         );
         assert!(Prefix::parse("10.0.0.0/33").is_err());
         assert!(Prefix::parse_list(",").is_err());
+    }
+
+    /// The refusals name the option and the offending text, in the words
+    /// flow-gen has always used.
+    #[test]
+    fn refusals_say_what_was_wrong() {
+        fn msg<T>(r: Result<T, Error>) -> String {
+            match r {
+                Ok(_) => panic!("accepted"),
+                Err(e) => e.to_string(),
+            }
+        }
+        assert_eq!(
+            msg(parse_start("yesterday")),
+            "--start 'yesterday': expected unix seconds or 'YYYY-MM-DD HH:MM:SS' (UTC)"
+        );
+        assert_eq!(
+            msg(parse_start("2200-01-01")),
+            "--start '2200-01-01' is outside 1970..2106"
+        );
+        assert_eq!(msg(parse_exporters("0")), "--exporters 0: need 1..=65536");
+        assert_eq!(
+            msg(parse_exporters("1.2.3")),
+            "--exporters: bad address '1.2.3'"
+        );
+        assert_eq!(msg(parse_exporters(",")), "--exporters: empty list");
+        assert_eq!(
+            msg(Prefix::parse("10.0.0/8")),
+            "bad address '10.0.0' in prefix '10.0.0/8'"
+        );
+        assert_eq!(
+            msg(Prefix::parse("10.0.0.0/33")),
+            "bad prefix length '33' in '10.0.0.0/33' (0..=32)"
+        );
+        assert_eq!(msg(Prefix::parse_list(" , ")), "empty prefix list ' , '");
+        let mut cfg = small(10);
+        cfg.exporters.clear();
+        assert_eq!(msg(Generator::new(&cfg)), "at least one exporter is needed");
+        let mut cfg = small(10);
+        cfg.rate = 0.0;
+        assert_eq!(
+            msg(Generator::new(&cfg)),
+            "--rate 0: must be a positive number"
+        );
+        let mut cfg = small(10_000_000);
+        cfg.rate = 0.001;
+        assert_eq!(
+            msg(Generator::new(&cfg)),
+            "10000000 flows at 0.001 flows/s from the start time run past the year 2106 (unix_secs is 32 bits)"
+        );
+        let e = Error::Output {
+            path: "/ro/x.ft".into(),
+            source: io::Error::from_raw_os_error(libc::EACCES),
+        };
+        assert_eq!(e.to_string(), "/ro/x.ft: Permission denied (os error 13)");
     }
 
     #[test]

@@ -21,110 +21,19 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use formats::ft::{FtError, FtReader};
-use formats::native::{NativeError, NativeFile};
+use formats::native::NativeFile;
 use formats::v5::{self, Header, WireRecord, MAX_RECORDS};
 use formats::{Detected, Record};
 
-/// Why flow-send stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// The destination is not `host:port`, `host/port` or `local/remote/port`.
-    #[error("bad destination '{given}': {why}")]
-    BadDestination {
-        /// What was given.
-        given: String,
-        /// What is wrong with it.
-        why: String,
-    },
-    /// The destination is not a loopback address and remote sending was
-    /// not allowed.
-    #[error(
-        "refusing to send to {dest}: not a loopback address (use --allow-remote to send elsewhere)"
-    )]
-    NotLoopback {
-        /// The destination.
-        dest: SocketAddrV4,
-    },
-    /// A numeric option is out of range.
-    #[error("{what} {got}: {why}")]
-    BadOption {
-        /// The option.
-        what: &'static str,
-        /// The value given.
-        got: f64,
-        /// The accepted range.
-        why: &'static str,
-    },
-    /// A `--from` address list entry is not an IPv4 address.
-    #[error("bad source address '{0}' in --from")]
-    BadSource(String),
-    /// A UDP socket could not be bound to a source address.
-    #[error("cannot bind a UDP socket to {addr}: {source}")]
-    Bind {
-        /// The source address.
-        addr: Ipv4Addr,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// Sending a datagram failed.
-    #[error("send from {from} to {to} failed: {source}")]
-    Send {
-        /// Source address.
-        from: Ipv4Addr,
-        /// Destination.
-        to: SocketAddrV4,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// An input could not be opened or read.
-    #[error("{path}: {source}")]
-    Input {
-        /// The input (`-` for stdin).
-        path: String,
-        /// The I/O error.
-        source: io::Error,
-    },
-    /// An input is neither an ft stream nor a native file.
-    #[error("{path}: not a flow file (neither an ft stream nor a native flow file)")]
-    UnknownFormat {
-        /// The input.
-        path: String,
-    },
-    /// An ft input is malformed.
-    #[error("{path}: {source}")]
-    Ft {
-        /// The input.
-        path: String,
-        /// The reader's error.
-        source: FtError,
-    },
-    /// A native input is malformed.
-    #[error("{path}: {source}")]
-    Native {
-        /// The input.
-        path: String,
-        /// The reader's error.
-        source: NativeError,
-    },
-    /// A line of a hex dump is malformed.
-    #[error("{path}:{line}: {why}")]
-    HexLine {
-        /// The dump file.
-        path: String,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        why: String,
-    },
-}
+use crate::Error;
 
 // ------------------------------------------------------------- destination
 
 /// Parses the destination: `host:port`, `host/port`, or flow-tools'
 /// `localip/remoteip/port` (the local address, unless `0`, becomes the
 /// source of every datagram; returned as the second value).
-pub fn parse_destination(s: &str) -> Result<(SocketAddrV4, Option<Ipv4Addr>), SendError> {
-    let bad = |why: &str| SendError::BadDestination {
+pub fn parse_destination(s: &str) -> Result<(SocketAddrV4, Option<Ipv4Addr>), Error> {
+    let bad = |why: &str| Error::BadDestination {
         given: s.to_string(),
         why: why.to_string(),
     };
@@ -174,18 +83,18 @@ pub fn parse_destination(s: &str) -> Result<(SocketAddrV4, Option<Ipv4Addr>), Se
 }
 
 /// Parses `--from`: a comma-separated list of IPv4 source addresses.
-pub fn parse_sources(s: &str) -> Result<Vec<Ipv4Addr>, SendError> {
+pub fn parse_sources(s: &str) -> Result<Vec<Ipv4Addr>, Error> {
     let v = s
         .split(',')
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .map(|a| {
             a.parse::<Ipv4Addr>()
-                .map_err(|_| SendError::BadSource(a.to_string()))
+                .map_err(|_| Error::BadSource(a.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if v.is_empty() {
-        return Err(SendError::BadSource(s.to_string()));
+        return Err(Error::BadSource(s.to_string()));
     }
     Ok(v)
 }
@@ -231,9 +140,9 @@ impl Packetizer {
 
     /// Adds one record; calls `emit(key, datagram bytes, flows)` for every
     /// datagram this completes.
-    pub fn push<E>(&mut self, r: &Record, emit: &mut E) -> Result<(), SendError>
+    pub fn push<E>(&mut self, r: &Record, emit: &mut E) -> Result<(), Error>
     where
-        E: FnMut(StreamKey, &[u8], usize) -> Result<(), SendError>,
+        E: FnMut(StreamKey, &[u8], usize) -> Result<(), Error>,
     {
         let key = (r.exporter, r.engine_type, r.engine_id);
         let i = match self.index.get(&key) {
@@ -288,9 +197,9 @@ impl Packetizer {
     }
 
     /// Emits every pending (partial) datagram, in order of first appearance.
-    pub fn finish<E>(&mut self, emit: &mut E) -> Result<(), SendError>
+    pub fn finish<E>(&mut self, emit: &mut E) -> Result<(), Error>
     where
-        E: FnMut(StreamKey, &[u8], usize) -> Result<(), SendError>,
+        E: FnMut(StreamKey, &[u8], usize) -> Result<(), Error>,
     {
         for (k, p) in self.streams.iter_mut() {
             if !p.records.is_empty() {
@@ -305,9 +214,9 @@ impl Packetizer {
         key: StreamKey,
         p: &mut Pending,
         emit: &mut E,
-    ) -> Result<(), SendError>
+    ) -> Result<(), Error>
     where
-        E: FnMut(StreamKey, &[u8], usize) -> Result<(), SendError>,
+        E: FnMut(StreamKey, &[u8], usize) -> Result<(), Error>,
     {
         let n = p.records.len();
         // 1..=30 records by construction, so encoding cannot fail
@@ -393,11 +302,11 @@ impl std::fmt::Display for Summary {
 }
 
 impl Sender {
-    fn new(cfg: &Config) -> Result<Sender, SendError> {
+    fn new(cfg: &Config) -> Result<Sender, Error> {
         check_destination(cfg.dest, cfg.allow_remote)?;
         if let Some(r) = cfg.rate {
             if !(r.is_finite() && r >= 0.001) {
-                return Err(SendError::BadOption {
+                return Err(Error::BadOption {
                     what: "--rate",
                     got: r,
                     why: "flows per second must be at least 0.001",
@@ -431,7 +340,7 @@ impl Sender {
         }
     }
 
-    fn socket_index(&mut self, exporter: u32) -> Result<usize, SendError> {
+    fn socket_index(&mut self, exporter: u32) -> Result<usize, Error> {
         if let Some(&i) = self.by_exporter.get(&exporter) {
             return Ok(i);
         }
@@ -450,7 +359,7 @@ impl Sender {
     }
 
     /// Sends one datagram from the socket of `exporter`.
-    fn send(&mut self, exporter: u32, bytes: &[u8], flows: usize) -> Result<(), SendError> {
+    fn send(&mut self, exporter: u32, bytes: &[u8], flows: usize) -> Result<(), Error> {
         let i = self.socket_index(exporter)?;
         self.wait(flows);
         let (src, sock) = &self.sockets[i];
@@ -480,7 +389,7 @@ impl Sender {
                     std::thread::sleep(Duration::from_micros(50));
                 }
                 Err(e) => {
-                    return Err(SendError::Send {
+                    return Err(Error::Send {
                         from: *src,
                         to: self.dest,
                         source: e,
@@ -514,17 +423,17 @@ impl Sender {
 }
 
 /// Refuses non-loopback destinations unless `allow_remote`.
-pub fn check_destination(dest: SocketAddrV4, allow_remote: bool) -> Result<(), SendError> {
+pub fn check_destination(dest: SocketAddrV4, allow_remote: bool) -> Result<(), Error> {
     if !allow_remote && !dest.ip().is_loopback() {
-        return Err(SendError::NotLoopback { dest });
+        return Err(Error::NotLoopback { dest });
     }
     Ok(())
 }
 
 /// A UDP socket bound to `src` (port 0), connected to `dest`, with a large
 /// send buffer.
-fn open_socket(src: Ipv4Addr, dest: SocketAddrV4) -> Result<UdpSocket, SendError> {
-    let bind_err = |e| SendError::Bind {
+fn open_socket(src: Ipv4Addr, dest: SocketAddrV4) -> Result<UdpSocket, Error> {
+    let bind_err = |e| Error::Bind {
         addr: src,
         source: e,
     };
@@ -539,7 +448,7 @@ fn open_socket(src: Ipv4Addr, dest: SocketAddrV4) -> Result<UdpSocket, SendError
     s.bind(&SocketAddrV4::new(src, 0).into())
         .map_err(bind_err)?;
     let s: UdpSocket = s.into();
-    s.connect(dest).map_err(|e| SendError::Send {
+    s.connect(dest).map_err(|e| Error::Send {
         from: src,
         to: dest,
         source: e,
@@ -570,7 +479,7 @@ pub struct Config {
 
 /// Sends every flow of the inputs; warnings (truncation, corrupt blocks)
 /// are passed to `warn`.
-pub fn run(cfg: &Config, warn: &mut dyn FnMut(String)) -> Result<Summary, SendError> {
+pub fn run(cfg: &Config, warn: &mut dyn FnMut(String)) -> Result<Summary, Error> {
     let mut sender = Sender::new(cfg)?;
     let mut pk = Packetizer::new(cfg.seq_start);
     let mut emit = |key: StreamKey, bytes: &[u8], n: usize| sender.send(key.0, bytes, n);
@@ -591,10 +500,10 @@ pub fn run(cfg: &Config, warn: &mut dyn FnMut(String)) -> Result<Summary, SendEr
 pub fn for_each_record(
     path: &Path,
     warn: &mut dyn FnMut(String),
-    f: &mut dyn FnMut(&Record) -> Result<(), SendError>,
-) -> Result<(), SendError> {
+    f: &mut dyn FnMut(&Record) -> Result<(), Error>,
+) -> Result<(), Error> {
     let name = path.display().to_string();
-    let io_err = |e| SendError::Input {
+    let io_err = |e| Error::Input {
         path: name.clone(),
         source: e,
     };
@@ -638,7 +547,7 @@ pub fn for_each_record(
         Detected::Native => {
             let mut bytes = prefix.to_vec();
             input.read_to_end(&mut bytes).map_err(io_err)?;
-            let file = NativeFile::open(bytes).map_err(|e| SendError::Native {
+            let file = NativeFile::open(bytes).map_err(|e| Error::Native {
                 path: name.clone(),
                 source: e,
             })?;
@@ -658,13 +567,13 @@ pub fn for_each_record(
                 }
             }
         }
-        Detected::Unknown => return Err(SendError::UnknownFormat { path: name }),
+        Detected::Unknown => return Err(Error::UnknownFormat { path: name }),
     }
     Ok(())
 }
 
-fn ft_err(path: &str, e: FtError) -> SendError {
-    SendError::Ft {
+fn ft_err(path: &str, e: FtError) -> Error {
+    Error::Ft {
         path: path.to_string(),
         source: e,
     }
@@ -685,14 +594,14 @@ pub struct HexDatagram {
 
 /// Parses a hex dump: `<batch> <exporter-ip> <udp-payload-hex>` per line,
 /// blank lines and `#` comments ignored.
-pub fn parse_hex_dump(text: &str, path: &str) -> Result<Vec<HexDatagram>, SendError> {
+pub fn parse_hex_dump(text: &str, path: &str) -> Result<Vec<HexDatagram>, Error> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = |why: String| SendError::HexLine {
+        let bad = |why: String| Error::HexLine {
             path: path.to_string(),
             line: i + 1,
             why,
@@ -737,20 +646,16 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 /// Sends the datagrams of a hex dump byte for byte, each from its
 /// exporter's address (or the `--from` mapping), keeping those whose batch
 /// is `batch` (all when `None`).
-pub fn run_replay_hex(
-    cfg: &Config,
-    dump: &Path,
-    batch: Option<&str>,
-) -> Result<Summary, SendError> {
+pub fn run_replay_hex(cfg: &Config, dump: &Path, batch: Option<&str>) -> Result<Summary, Error> {
     let name = dump.display().to_string();
     let mut text = String::new();
-    let f = File::open(dump).map_err(|e| SendError::Input {
+    let f = File::open(dump).map_err(|e| Error::Input {
         path: name.clone(),
         source: e,
     })?;
     io::BufReader::new(f)
         .read_to_string(&mut text)
-        .map_err(|e| SendError::Input {
+        .map_err(|e| Error::Input {
             path: name.clone(),
             source: e,
         })?;
@@ -872,7 +777,7 @@ mod tests {
     fn hex_dumps() {
         let t = "# c\n\nfirst 127.0.0.2 0005A\n";
         let d = parse_hex_dump(t, "x").unwrap_err();
-        assert!(matches!(d, SendError::HexLine { line: 3, .. }), "{d}");
+        assert!(matches!(d, Error::HexLine { line: 3, .. }), "{d}");
         assert!(parse_hex_dump("second 127.0.0.3 \n", "x").is_err());
         let t = "# c\nfirst 127.0.0.2 0005abcd\nsecond 127.0.0.3 00\n";
         let d = parse_hex_dump(t, "x").unwrap();

@@ -101,26 +101,30 @@ struct Args {
     now: Option<String>,
 }
 
-fn duration(s: &str, what: &str) -> Result<i64, alert::Error> {
-    flowio::timeparse::parse_duration(s).ok_or_else(|| {
-        alert::Error::Msg(format!(
-            "{what} {s}: expected a duration like 90s, 30m, 1h, 7d"
-        ))
+fn duration(s: &str, option: &'static str) -> Result<i64, alert::Error> {
+    flowio::timeparse::parse_duration(s).ok_or_else(|| alert::Error::BadDuration {
+        option,
+        given: s.to_string(),
     })
 }
 
 fn config(args: Args) -> Result<Config, alert::Error> {
     let real_now = chrono::Utc::now().timestamp();
     let now = match &args.now {
-        Some(t) => flowio::timeparse::parse_time(t, real_now)
-            .map_err(|e| alert::Error::Msg(format!("--now: {e}")))?,
+        Some(t) => {
+            flowio::timeparse::parse_time(t, real_now).map_err(|reason| alert::Error::BadTime {
+                option: "--now",
+                given: t.clone(),
+                reason: reason.to_string(),
+            })?
+        }
         None => real_now,
     };
     let mut vars = Vec::new();
     for v in &args.vars {
         match v.split_once('=') {
             Some((k, val)) => vars.push((k.to_string(), val.to_string())),
-            None => return Err(alert::Error::Msg(format!("-v {v}: expected NAME=value"))),
+            None => return Err(alert::Error::BadVariable(v.clone())),
         }
     }
     let to: Vec<String> = args
@@ -133,7 +137,7 @@ fn config(args: Args) -> Result<Config, alert::Error> {
         .collect();
     let mail = if to.is_empty() {
         if !args.mail_to.is_empty() {
-            return Err(alert::Error::Msg("--mail-to needs an address".into()));
+            return Err(alert::Error::NoMailAddress);
         }
         None
     } else {

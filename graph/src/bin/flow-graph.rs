@@ -64,19 +64,11 @@ fn config(a: Args) -> Result<graph::Config, graph::Error> {
     for b in &a.by {
         match By::parse(b.trim()) {
             Some(k) => by.push(k),
-            None => {
-                return Err(graph::Error::Msg(format!(
-                    "--by {b}: expected proto, port, src, dst, exporter or definition"
-                )))
-            }
+            None => return Err(graph::Error::BadBy(b.clone())),
         }
     }
-    let metric = Metric::parse(&a.metric).ok_or_else(|| {
-        graph::Error::Msg(format!(
-            "--metric {}: expected bits, packets or flows",
-            a.metric
-        ))
-    })?;
+    let metric =
+        Metric::parse(&a.metric).ok_or_else(|| graph::Error::BadMetric(a.metric.clone()))?;
     let step_secs = a.step.as_deref().map(graph::axis::parse_step).transpose()?;
     let command = std::env::args_os()
         .map(|s| {

@@ -85,24 +85,23 @@ fn main() -> ExitCode {
             None => None,
             Some("big") => Some(formats::ft::ByteOrder::Big),
             Some("little") => Some(formats::ft::ByteOrder::Little),
-            Some(other) => {
-                return Err(query::Error::Msg(format!(
-                    "-b {other}: expected \"big\" or \"little\""
-                )))
-            }
+            Some(other) => return Err(query::Error::BadByteOrder(other.to_string())),
         };
         let zlib_level = args.zlib.unwrap_or(0);
         if zlib_level > 9 {
-            return Err(query::Error::Msg(format!(
-                "-z {zlib_level}: compression level must be between 0 and 9"
-            )));
+            return Err(query::Error::BadZlibLevel(zlib_level));
         }
         let now = chrono::Utc::now().timestamp();
-        let parse = |s: &Option<String>, flag: &str| -> Result<Option<i64>, query::Error> {
+        let parse = |s: &Option<String>,
+                     option: &'static str|
+         -> Result<Option<i64>, query::Error> {
             s.as_deref()
                 .map(|t| {
-                    flowio::timeparse::parse_time(t, now)
-                        .map_err(|e| query::Error::Msg(format!("-{flag}: {e}")))
+                    flowio::timeparse::parse_time(t, now).map_err(|reason| query::Error::BadTime {
+                        option,
+                        given: t.to_string(),
+                        reason: reason.to_string(),
+                    })
                 })
                 .transpose()
         };
@@ -118,8 +117,8 @@ fn main() -> ExitCode {
             comment: args.comment.clone(),
             output: args.output.clone(),
             zlib_level,
-            t_low: parse(&args.t_low, "t")?,
-            t_high: parse(&args.t_high, "T")?,
+            t_low: parse(&args.t_low, "-t")?,
+            t_high: parse(&args.t_high, "-T")?,
             window: flowio::select::ScanOptions {
                 since: args.since.clone(),
                 until: args.until.clone(),

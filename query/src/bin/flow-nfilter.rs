@@ -72,24 +72,18 @@ fn main() -> ExitCode {
             None => None,
             Some("big") => Some(formats::ft::ByteOrder::Big),
             Some("little") => Some(formats::ft::ByteOrder::Little),
-            Some(o) => {
-                return Err(query::Error::Msg(format!(
-                    "-b {o}: expected \"big\" or \"little\""
-                )))
-            }
+            Some(o) => return Err(query::Error::BadByteOrder(o.to_string())),
         };
         let mut vars = Vec::new();
         for v in &args.vars {
             match v.split_once('=') {
                 Some((k, val)) => vars.push((k.to_string(), val.to_string())),
-                None => return Err(query::Error::Msg(format!("-v {v}: expected NAME=value"))),
+                None => return Err(query::Error::BadVariable(v.clone())),
             }
         }
         let zlib_level = args.zlib.unwrap_or(0);
         if zlib_level > 9 {
-            return Err(query::Error::Msg(format!(
-                "-z {zlib_level}: compression level must be between 0 and 9"
-            )));
+            return Err(query::Error::BadZlibLevel(zlib_level));
         }
         let _ = args.debug;
         let cfg = NfilterConfig {

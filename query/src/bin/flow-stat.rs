@@ -96,7 +96,7 @@ fn body() -> Result<ExitCode, query::Error> {
         temp_dir: args.temp_dir,
         argv,
     };
-    let mut cfg = StatConfig::from_flags(flags).map_err(|e| query::Error::Msg(e.to_string()))?;
+    let mut cfg = StatConfig::from_flags(flags)?;
     cfg.warnings = cli::printed_warnings();
     let inputs = args.extra.iter().map(|a| a.to_string_lossy().into_owned());
     let opts = args.scan.options(inputs.collect());

@@ -145,10 +145,10 @@ pub struct Flags {
 impl StatConfig {
     /// The configuration `flags` ask for; an unknown `-f` is refused with
     /// flow-tools' message.
-    pub fn from_flags(flags: Flags) -> Result<StatConfig, StatError> {
+    pub fn from_flags(flags: Flags) -> Result<StatConfig, crate::Error> {
         let format = flags.format.as_deref().map_or(0, atoi);
         if !(0..FORMATS as i32).contains(&format) {
-            return Err(StatError::NoSuchFormat(i64::from(format)));
+            return Err(crate::Error::NoSuchFormat(i64::from(format)));
         }
         let mut cfg = StatConfig::new(format as u32);
         cfg.sort = match (&flags.sort_asc, &flags.sort_desc) {
@@ -299,14 +299,6 @@ pub enum SymFile {
     Tag,
 }
 
-/// Why a report cannot be made.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum StatError {
-    /// `-f` out of range. The text carries flow-tools' trailing newline.
-    #[error("No such format, {0}\n")]
-    NoSuchFormat(i64),
-}
-
 /// flows, octets, packets and duration (ms) of a set of flows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -359,7 +351,7 @@ pub struct Report {
 }
 
 /// An empty report for `cfg.format`.
-pub fn new_report(cfg: &StatConfig) -> Result<Report, StatError> {
+pub fn new_report(cfg: &StatConfig) -> Result<Report, crate::Error> {
     use array::ArrayKey as A;
     use hash::HashKind as H;
     let arr = |k| Body::Array(array::ArrayTable::new(k));
@@ -396,7 +388,7 @@ pub fn new_report(cfg: &StatConfig) -> Result<Report, StatError> {
         28 => arr(A::EngineId),
         29 => arr(A::EngineType),
         30..=32 => Body::MissingField,
-        n => return Err(StatError::NoSuchFormat(n as i64)),
+        n => return Err(crate::Error::NoSuchFormat(n as i64)),
     };
     let mut report = Report {
         format: cfg.format,
@@ -663,14 +655,14 @@ pub fn run(
 /// filtered and accumulated on `threads` workers (0 = all cores), decoding
 /// only the fields the report and the selection read. Partial reports
 /// merge into exactly what the pipe would print. A hash report's tables
-/// share `cfg.memory` across the workers and spill past it (see
-/// the `spill` module), so memory stays bounded whatever the cardinality.
+/// share `cfg.memory` across the workers and spill past it (see the
+/// `spill` module), so memory stays bounded whatever the cardinality.
 pub fn compute(
     cfg: &StatConfig,
     prepared: &flowio::select::Prepared,
     threads: usize,
 ) -> Result<Report, crate::Error> {
-    let mut proto = new_report(cfg).map_err(|e| crate::Error::Msg(e.to_string()))?;
+    let mut proto = new_report(cfg)?;
     let workers = match threads {
         0 => rayon::current_num_threads(),
         n => n,
@@ -702,7 +694,7 @@ pub fn run_stream(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
-    let mut report = new_report(cfg).map_err(|e| crate::Error::Msg(e.to_string()))?;
+    let mut report = new_report(cfg)?;
     let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
     let mut index = 0u64;
     loop {
@@ -821,14 +813,9 @@ mod tests {
 
     #[test]
     fn bad_formats_and_bad_sort_fields() {
-        assert_eq!(
-            new_report(&StatConfig::new(33)).unwrap_err(),
-            StatError::NoSuchFormat(33)
-        );
-        assert_eq!(
-            StatError::NoSuchFormat(33).to_string(),
-            "No such format, 33\n"
-        );
+        let e = new_report(&StatConfig::new(33)).unwrap_err();
+        assert!(matches!(e, crate::Error::NoSuchFormat(33)), "{e:?}");
+        assert_eq!(e.to_string(), "No such format, 33\n");
         let mut cfg = StatConfig::new(10);
         cfg.sort = Some(Sort {
             descending: false,

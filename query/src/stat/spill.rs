@@ -70,8 +70,9 @@ pub(crate) struct Shared {
     dir: PathBuf,
     /// One file per worker thread (and one for any other thread), made at
     /// its first spill: threads appending to one file would queue on its
-    /// inode lock.
-    files: Vec<OnceLock<Result<SpillFile, String>>>,
+    /// inode lock. A file that could not be made keeps its error, shared
+    /// by every later append on that thread.
+    files: Vec<OnceLock<Result<SpillFile, Arc<io::Error>>>>,
     /// Set once spilling failed (reported once, then rows stay in memory).
     failed: AtomicBool,
     /// Where that one report goes.
@@ -116,7 +117,7 @@ pub(crate) struct Spill {
     /// Empty until the first spill, then [`PARTS`] lists.
     runs: Vec<Vec<Segment>>,
     /// Why runs were lost (taking over another file's runs failed).
-    lost: Option<String>,
+    lost: Option<Arc<io::Error>>,
 }
 
 impl Spill {
@@ -165,7 +166,7 @@ impl Spill {
                 match copy_segment(&other.shared, &self.shared, g) {
                     Ok(g) => to.push(g),
                     Err(e) => {
-                        self.lost.get_or_insert(e.to_string());
+                        self.lost.get_or_insert(Arc::new(e));
                     }
                 }
             }
@@ -184,9 +185,9 @@ impl Shared {
                     file,
                     end: AtomicU64::new(0),
                 })
-                .map_err(|e| e.to_string())
+                .map_err(Arc::new)
         });
-        let file = made.as_ref().map_err(|e| io::Error::other(e.clone()))?;
+        let file = made.as_ref().map_err(|e| io::Error::other(Arc::clone(e)))?;
         Ok(Segment {
             file: slot,
             off: file.append(bytes)?,
@@ -205,7 +206,7 @@ impl Shared {
 
     /// Stops spilling after an error, with one warning: the report is
     /// still right, it just holds the rest of its table in memory.
-    fn give_up(&self, why: &str) {
+    fn give_up(&self, why: &io::Error) {
         if !self.failed.swap(true, Ordering::Relaxed) {
             let message = format!(
                 "cannot spill the report table to a temporary file in {}: {why}; \
@@ -227,9 +228,16 @@ fn copy_segment(from: &Shared, to: &Shared, g: Segment) -> io::Result<Segment> {
     to.append(&buf, g.rows)
 }
 
-/// The error of a failed spill-file read or write, saying which file.
+/// A spill-file read or write that failed: the OS error, said to be about
+/// the spill file.
+#[derive(Debug, thiserror::Error)]
+#[error("report spill file (in --temp-dir): {0}")]
+pub(crate) struct SpillIo(#[source] io::Error);
+
+/// The error of a failed spill-file read or write, saying which file (the
+/// kind is kept, so a caller can still tell what happened).
 pub(super) fn context(e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("report spill file (in --temp-dir): {e}"))
+    io::Error::new(e.kind(), SpillIo(e))
 }
 
 /// Appends a row: the key's fixed bytes, then the first appearance and
@@ -381,7 +389,7 @@ impl<K: Key> Table<K> {
                     Ok(g) => spill.runs[s * SUBS + sub].push(g),
                     Err(e) => {
                         written[sub] = false;
-                        shared.give_up(&e.to_string());
+                        shared.give_up(&e);
                     }
                 }
             }
@@ -566,7 +574,7 @@ pub(super) fn external_order<K: Key>(
         return Err(io::Error::other("table has no spill file"));
     };
     if let Some(why) = &spill.lost {
-        return Err(io::Error::other(why.clone()));
+        return Err(io::Error::other(Arc::clone(why)));
     }
     let file = &*spill.shared;
     let layout = seqs.layout();

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use testbed::gen::Error;
 use testbed::gen::{self, Config, GenConfig, Output, Prefix};
+use testbed::Error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -77,21 +77,15 @@ fn config(a: Args) -> Result<Config, Error> {
     let native = a.native || a.format == Format::Native;
     let output = match (a.output, a.split_5min) {
         (Some(dir), true) => Output::Split { dir },
-        (None, true) => return Err(Error::Msg("--split-5min needs -o DIR".into())),
+        (None, true) => return Err(Error::SplitNeedsDir),
         (Some(path), false) if native => Output::Native { path },
         (Some(path), false) => Output::FtFile { path, zlib: a.zlib },
-        (None, false) if native => {
-            return Err(Error::Msg(
-                "native output needs -o FILE (it is not a stream format)".into(),
-            ))
-        }
+        (None, false) if native => return Err(Error::NativeNeedsFile),
         (None, false) => Output::Stream,
     };
     if let Some(z) = a.zlib {
         if z > 9 || !matches!(output, Output::FtFile { .. }) {
-            return Err(Error::Msg(
-                "-z 0..9 applies to ft files (-o FILE) only".into(),
-            ));
+            return Err(Error::BadZlib(z));
         }
     }
     Ok(Config { gen, output })

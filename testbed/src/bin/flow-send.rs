@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use testbed::send::{self, Config, SendError, Sources};
+use testbed::send::{self, Config, Sources};
+use testbed::Error;
 
 /// Sends flows (ft files or stream, native files) to a NetFlow v5 collector.
 ///
@@ -50,7 +51,7 @@ struct Args {
     quiet: bool,
 }
 
-fn config(a: &Args) -> Result<Config, SendError> {
+fn config(a: &Args) -> Result<Config, Error> {
     let (dest, local) = send::parse_destination(&a.dest)?;
     let sources = match (&a.from, local) {
         (Some(list), _) => Sources::List(send::parse_sources(list)?),
