@@ -28,11 +28,12 @@ SKIP_QUERY=${SKIP_QUERY:-}
 
 mkdir -p "$WORK"
 data="$WORK/flows-$FLOWS"
-if [ ! -f "$data/.done" ]; then
+# the marker sits beside the data: inside, every reading tool would warn about it
+if [ ! -f "$data.done" ]; then
   rm -rf "$data"; mkdir -p "$data"
   echo "generating $FLOWS flows into 5-minute native files" >&2
   "$NEW/flow-gen" --count "$FLOWS" --native --split-5min -o "$data" 2>/dev/null
-  touch "$data/.done"
+  touch "$data.done"
 fi
 cat > "$WORK/filter.cfg" <<'EOF'
 filter-primitive tcp
