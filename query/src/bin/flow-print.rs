@@ -104,7 +104,7 @@ fn main() -> ExitCode {
             .collect();
         let mut src = select::open_source(&args.scan.options(inputs))?;
         let mut out = cli::stdout();
-        let code = print::run(&cfg, src.as_mut(), &mut out, &mut std::io::stderr().lock())?;
+        let code = print::run(&cfg, src.as_mut(), &mut out, &mut std::io::stderr())?;
         out.flush()?;
         Ok(code)
     })

@@ -100,7 +100,8 @@ fn body() -> Result<ExitCode, query::Error> {
     cfg.warnings = cli::printed_warnings();
     let inputs = args.extra.iter().map(|a| a.to_string_lossy().into_owned());
     let opts = args.scan.options(inputs.collect());
-    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    // Not locked: worker threads print warnings while the report runs.
+    let mut err = std::io::BufWriter::new(std::io::stderr());
     stat::run(&cfg, &opts, &mut cli::stdout(), &mut err)
 }
 
